@@ -1,0 +1,90 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { StewardError } from './errors.ts';
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const Env = z.object({
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+  ),
+  STEWARD_DATA_DIR: z.string().default('./.steward'),
+  STEWARD_PIPELINES_DIR: z.string().default('./pipelines'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  SLACK_BOT_TOKEN: optionalString,
+  SLACK_SIGNING_SECRET: optionalString,
+  SLACK_APP_TOKEN: optionalString,
+  SLACK_API_URL: optionalString.pipe(z.url().optional()),
+  STEWARD_LLM: optionalString,
+  STEWARD_ADMINS: optionalString,
+  STEWARD_API_TOKEN: optionalString,
+  STEWARD_URL: optionalString.pipe(z.url().optional()),
+  STEWARD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Seconds without a heartbeat after which a stage attempt counts as lost. */
+  STEWARD_LEASE_SECONDS: z.coerce.number().positive().default(30),
+  /** How many stage jobs one process runs at once. */
+  STEWARD_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+});
+
+export type Config = {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  pipelinesDir: string;
+  port: number;
+  host: string;
+  slack: { botToken?: string; signingSecret?: string; appToken?: string; apiUrl?: string };
+  llm: string | undefined;
+  admins: string[];
+  apiToken: string | undefined;
+  serverUrl: string | undefined;
+  logLevel: z.infer<typeof Env>['STEWARD_LOG_LEVEL'];
+  leaseMs: number;
+  concurrency: number;
+};
+
+/** Reads and validates the environment. Throws CONFIG_INVALID naming every wrong variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new StewardError('CONFIG_INVALID', `invalid environment:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  if (Boolean(e.SLACK_BOT_TOKEN) !== Boolean(e.SLACK_SIGNING_SECRET) && !e.SLACK_APP_TOKEN) {
+    throw new StewardError(
+      'CONFIG_INVALID',
+      'invalid environment:\n  SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET must be set together for Slack HTTP mode',
+    );
+  }
+  return {
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.STEWARD_DATA_DIR),
+    pipelinesDir: path.resolve(e.STEWARD_PIPELINES_DIR),
+    port: e.PORT,
+    host: e.HOST,
+    slack: {
+      botToken: e.SLACK_BOT_TOKEN,
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      appToken: e.SLACK_APP_TOKEN,
+      apiUrl: e.SLACK_API_URL,
+    },
+    llm: e.STEWARD_LLM,
+    admins: (e.STEWARD_ADMINS ?? '')
+      .split(/[\s,]+/)
+      .map((s) => s.trim())
+      .filter(Boolean),
+    apiToken: e.STEWARD_API_TOKEN,
+    serverUrl: e.STEWARD_URL,
+    logLevel: e.STEWARD_LOG_LEVEL,
+    leaseMs: Math.round(e.STEWARD_LEASE_SECONDS * 1000),
+    concurrency: e.STEWARD_CONCURRENCY,
+  };
+}

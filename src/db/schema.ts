@@ -1,0 +1,163 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+
+/** Pipeline specs known to Steward, as last loaded. Runs keep their own copy in `runs.spec`. */
+export const pipelines = pgTable('pipelines', {
+  name: text('name').primaryKey(),
+  spec: jsonb('spec').notNull(),
+  specHash: text('spec_hash').notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/**
+ * One pipeline run. `snapshot` is the persisted XState snapshot, `version` the
+ * compare-and-set counter that every applied event bumps by exactly one.
+ */
+export const runs = pgTable(
+  'runs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    number: integer('number').generatedAlwaysAsIdentity().notNull().unique(),
+    pipeline: text('pipeline').notNull(),
+    kind: text('kind').notNull(),
+    state: text('state').notNull(),
+    snapshot: jsonb('snapshot').notNull(),
+    machineVersion: integer('machine_version').notNull(),
+    version: integer('version').notNull(),
+    requestedBy: text('requested_by').notNull(),
+    requestKey: text('request_key'),
+    params: jsonb('params').$type<Record<string, string>>().notNull(),
+    spec: jsonb('spec').notNull(),
+    deadlineAt: timestamp('deadline_at', { withTimezone: true, mode: 'date' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    uniqueIndex('runs_request_key').on(t.requestKey),
+    index('runs_pipeline_created').on(t.pipeline, t.createdAt),
+    index('runs_state').on(t.state),
+  ],
+);
+
+/** Append-only audit trail: who did what to which run, when and why. Never updated or deleted. */
+export const runEvents = pgTable(
+  'run_events',
+  {
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity().primaryKey(),
+    runId: uuid('run_id')
+      .notNull()
+      .references(() => runs.id),
+    seq: integer('seq').notNull(),
+    type: text('type').notNull(),
+    actor: text('actor').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    fromState: text('from_state'),
+    toState: text('to_state').notNull(),
+    payload: jsonb('payload').notNull(),
+    reason: text('reason'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('run_events_seq').on(t.runId, t.seq),
+    uniqueIndex('run_events_key').on(t.runId, t.idempotencyKey),
+  ],
+);
+
+/** Approval decisions, one per person and run. Written in the same transaction as the event. */
+export const approvals = pgTable(
+  'approvals',
+  {
+    runId: uuid('run_id')
+      .notNull()
+      .references(() => runs.id),
+    userId: text('user_id').notNull(),
+    decision: text('decision').notNull(),
+    reason: text('reason'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.runId, t.userId] }),
+    check('approvals_decision', sql`${t.decision} in ('approved', 'rejected')`),
+  ],
+);
+
+/** Roles: viewer < operator < approver < admin. `pipeline` is '*' for a global grant. */
+export const roleGrants = pgTable(
+  'role_grants',
+  {
+    userId: text('user_id').notNull(),
+    pipeline: text('pipeline').notNull().default('*'),
+    role: text('role').notNull(),
+    grantedBy: text('granted_by').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.pipeline] }),
+    check('role_grants_role', sql`${t.role} in ('viewer', 'operator', 'approver', 'admin')`),
+  ],
+);
+
+/** Which chat message shows which run, so updates edit the message instead of posting anew. */
+export const chatMessages = pgTable(
+  'chat_messages',
+  {
+    runId: uuid('run_id')
+      .notNull()
+      .references(() => runs.id),
+    purpose: text('purpose').notNull(),
+    channel: text('channel').notNull(),
+    ts: text('ts').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.purpose, t.channel] })],
+);
+
+/**
+ * One row per attempt at a stage: the lease a worker holds while it works. A running
+ * attempt whose heartbeat is older than the lease timeout belongs to a dead worker.
+ */
+export const stageAttempts = pgTable(
+  'stage_attempts',
+  {
+    runId: uuid('run_id')
+      .notNull()
+      .references(() => runs.id),
+    stage: text('stage').notNull(),
+    attempt: integer('attempt').notNull(),
+    status: text('status').notNull(),
+    jobId: text('job_id'),
+    workerId: text('worker_id'),
+    output: jsonb('output'),
+    error: text('error'),
+    createdAt: createdAt(),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
+    heartbeatAt: timestamp('heartbeat_at', { withTimezone: true, mode: 'date' }),
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.runId, t.stage, t.attempt] }),
+    index('stage_attempts_running').on(t.status, t.heartbeatAt),
+    check(
+      'stage_attempts_status',
+      sql`${t.status} in ('queued', 'running', 'done', 'failed', 'lost', 'released')`,
+    ),
+  ],
+);

@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { Duration } from './duration.ts';
+
+const Name = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'use lowercase letters, digits, - and _, starting with a letter');
+
+const Source = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('csv'), path: z.string().min(1) }),
+  z.object({ type: z.literal('sql'), query: z.string().min(1), url: z.string().optional() }),
+  z.object({
+    type: z.literal('synthetic'),
+    generator: z.enum(['churn', 'housing']).default('churn'),
+    rows: z.number().int().positive().default(2000),
+    seed: z.number().int().default(42),
+    drift: z.number().min(0).default(0),
+  }),
+]);
+
+const Approval = z
+  .object({
+    required: z.boolean().default(true),
+    approvers: z.array(z.string().min(1)).default([]),
+    min_approvals: z.number().int().min(1).max(20).default(1),
+    allow_self_approval: z.boolean().default(false),
+    expires_after: Duration.default(24 * 3_600_000),
+  })
+  .strict();
+
+/**
+ * A pipeline spec (`pipelines/*.yaml`). Only name, task, source, target and model.type are
+ * required; every other section has a documented default. Sections that later stages own
+ * (features, checks, validation, deploy, monitoring) are accepted as objects here and
+ * validated by those stages.
+ */
+export const PipelineSpec = z
+  .object({
+    name: Name,
+    description: z.string().default(''),
+    task: z.enum(['classification', 'regression']),
+    source: Source,
+    target: z.string().min(1),
+    features: z.record(z.string(), z.unknown()).default({}),
+    checks: z.record(z.string(), z.unknown()).default({}),
+    model: z.object({
+      type: z.enum(['linear', 'logistic', 'mlp', 'random_forest', 'gradient_boosting', 'knn']),
+      params: z.record(z.string(), z.unknown()).default({}),
+      tuning: z.record(z.string(), z.unknown()).optional(),
+    }),
+    validation: z.record(z.string(), z.unknown()).default({}),
+    approval: Approval.default(Approval.parse({})),
+    deploy: z.record(z.string(), z.unknown()).default({}),
+    monitoring: z.record(z.string(), z.unknown()).default({}),
+    /** How many times a failed or lost stage is retried before the run fails. */
+    retries: z.number().int().min(0).max(10).default(2),
+  })
+  .strict();
+export type PipelineSpec = z.infer<typeof PipelineSpec>;
+
+/** One line per problem, with its path, so a person can fix every mistake in one go. */
+export function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map(
+    (issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`,
+  );
+}
+
+export function specHash(spec: PipelineSpec): string {
+  return createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16);
+}

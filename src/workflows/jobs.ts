@@ -1,0 +1,88 @@
+import PgBoss from 'pg-boss';
+import { z } from 'zod';
+import type { Database, SqlExecutor } from '../db/client.ts';
+import type { Logger } from '../log.ts';
+import { STAGES } from './pipeline-run.machine.ts';
+
+/** Job payloads are a boundary (they outlive the process that wrote them): validate on read. */
+export const StageJob = z.object({
+  runId: z.uuid(),
+  stage: z.enum(STAGES),
+  attempt: z.number().int().positive(),
+});
+export type StageJob = z.infer<typeof StageJob>;
+
+export const DeadlineJob = z.object({ runId: z.uuid(), at: z.iso.datetime() });
+export type DeadlineJob = z.infer<typeof DeadlineJob>;
+
+export const QUEUE = { stage: 'steward_stage', deadline: 'steward_deadline' } as const;
+export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
+
+export type FetchedJob = { id: string; name: string; data: unknown };
+
+/**
+ * The durable job queue (pg-boss 10, on PGlite or PostgreSQL). Jobs are enqueued with the
+ * transaction's own executor, so a job exists if and only if the event that caused it
+ * committed. Stage jobs are never retried by pg-boss: the run machine owns retries.
+ */
+export type JobQueue = {
+  enqueueStage(db: SqlExecutor, job: StageJob): Promise<string>;
+  enqueueDeadline(db: SqlExecutor, job: DeadlineJob): Promise<string | null>;
+  /** Claims up to `limit` jobs (SKIP LOCKED), inside the caller's transaction when `db` is given. */
+  fetch(queue: QueueName, limit: number, db?: SqlExecutor): Promise<FetchedJob[]>;
+  complete(queue: QueueName, id: string, db?: SqlExecutor): Promise<void>;
+  fail(queue: QueueName, id: string, reason: string, db?: SqlExecutor): Promise<void>;
+  stop(): Promise<void>;
+};
+
+export type JobQueueOptions = {
+  database: Database;
+  log: Logger;
+  /** Run pg-boss maintenance (expiry, archiving) in this process. Off for short-lived CLI calls. */
+  supervise: boolean;
+};
+
+const NO_DATA = null as unknown as object;
+
+export async function createJobQueue({ database, log, supervise }: JobQueueOptions): Promise<JobQueue> {
+  const boss = new PgBoss({
+    db: database.executor,
+    supervise,
+    schedule: false,
+    migrate: true,
+    // Completed jobs are history we do not need: run_events is the audit trail.
+    archiveCompletedAfterSeconds: 60 * 60,
+  });
+  boss.on('error', (error: Error) => log.warn('job queue error', { error: error.message }));
+  await boss.start();
+  for (const name of Object.values(QUEUE)) {
+    if (!(await boss.getQueue(name))) await boss.createQueue(name, { name, policy: 'standard' });
+  }
+
+  return {
+    async enqueueStage(db, job) {
+      const id = await boss.send(QUEUE.stage, job, { db, retryLimit: 0, expireInHours: 23 });
+      if (!id) throw new Error(`stage job for ${job.runId}/${job.stage}#${job.attempt} was not created`);
+      return id;
+    },
+    enqueueDeadline(db, job) {
+      return boss.send(QUEUE.deadline, job, {
+        db,
+        startAfter: new Date(job.at),
+        retryLimit: 20,
+        retryDelay: 5,
+        retryBackoff: true,
+      });
+    },
+    async fetch(queue, limit, db) {
+      const jobs = await boss.fetch(queue, { batchSize: limit, ...(db ? { db } : {}) });
+      return jobs.map((j) => ({ id: j.id, name: j.name, data: j.data }));
+    },
+    // pg-boss 10 reads these arguments by position (name, id, data, options), whatever its
+    // typings' overloads say: passing options third would silently use the pool, which
+    // deadlocks PGlite inside a transaction.
+    complete: (queue, id, db) => boss.complete(queue, id, NO_DATA, db ? { db } : {}),
+    fail: (queue, id, reason, db) => boss.fail(queue, id, { reason }, db ? { db } : {}),
+    stop: () => boss.stop({ graceful: false, wait: true }),
+  };
+}

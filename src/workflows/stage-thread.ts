@@ -1,0 +1,25 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { StageRequest, StageSet } from '../stages/stage.ts';
+import type { ThreadMessage } from './stage-executor.ts';
+
+/** Inside a worker thread: load the stage module, run one stage, post the result back. */
+const { module, request } = workerData as { module: string; request: StageRequest };
+const post = (message: ThreadMessage) => parentPort?.postMessage(message);
+
+try {
+  const { stages } = (await import(module)) as { stages: StageSet };
+  const fn = stages[request.stage];
+  if (!fn)
+    throw new Error(
+      `stage \`${request.stage}\` is not available in this build of Steward, so the run cannot continue`,
+    );
+  const result = await fn(request, {
+    progress: (message, fraction) =>
+      post({ type: 'progress', message, ...(fraction === undefined ? {} : { fraction }) }),
+    signal: new AbortController().signal,
+  });
+  post({ type: 'done', result: result ?? {} });
+} catch (error) {
+  const e = error instanceof Error ? error : new Error(String(error));
+  post({ type: 'error', message: e.message, ...(e.stack ? { stack: e.stack } : {}) });
+}

@@ -1,0 +1,65 @@
+import { grantRole } from '../../src/db/runs-repo.ts';
+import { silentLogger } from '../../src/log.ts';
+import { createMemoryCatalog } from '../../src/stages/catalog.ts';
+import { PipelineSpec } from '../../src/stages/spec.ts';
+import { type Clock, createRunEngine, type RunEngine } from '../../src/workflows/run-engine.ts';
+import { createInlineExecutor } from '../../src/workflows/stage-executor.ts';
+import { createStageWorker, type StageWorker } from '../../src/workflows/stage-worker.ts';
+import { stages } from '../fixtures/test-stages.ts';
+import type { Backend, TestDatabase } from './database.ts';
+import { testDatabase } from './database.ts';
+
+export function demoSpec(overrides: Record<string, unknown> = {}): PipelineSpec {
+  return PipelineSpec.parse({
+    name: 'demo',
+    task: 'classification',
+    source: { type: 'synthetic' },
+    target: 'churned',
+    model: { type: 'logistic' },
+    ...overrides,
+  });
+}
+
+export type EngineHarness = TestDatabase & { engine: RunEngine; worker: StageWorker; drain(): Promise<void> };
+
+/** A database, an engine over the given specs, and an inline worker; users alice (operator), bob and carol (approvers). */
+export async function engineHarness(
+  backend: Backend,
+  options: { specs?: PipelineSpec[]; clock?: Clock } = {},
+): Promise<EngineHarness> {
+  const t = await testDatabase(backend);
+  const engine = createRunEngine({
+    database: t.database,
+    jobs: t.jobs,
+    catalog: createMemoryCatalog(options.specs ?? [demoSpec()]),
+    clock: options.clock ?? { now: () => new Date() },
+    log: silentLogger,
+  });
+  const worker = createStageWorker({
+    database: t.database,
+    jobs: t.jobs,
+    engine,
+    executor: createInlineExecutor(stages),
+    log: silentLogger,
+    workerId: 'test-worker',
+    concurrency: 4,
+  });
+  for (const [userId, role] of [
+    ['alice', 'operator'],
+    ['bob', 'approver'],
+    ['carol', 'approver'],
+    ['victor', 'viewer'],
+  ] as const) {
+    await grantRole(t.database.db, { userId, role, grantedBy: 'test' });
+  }
+  return {
+    ...t,
+    engine,
+    worker,
+    /** Runs jobs until none is left. */
+    async drain() {
+      for (let i = 0; i < 100; i++) if ((await worker.tick()) === 0) return;
+      throw new Error('jobs did not drain in 100 rounds');
+    },
+  };
+}
