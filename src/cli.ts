@@ -1,0 +1,358 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { type App, type AppOptions, openApp, VERSION } from './app.ts';
+import { type Config, loadConfig } from './config.ts';
+import { describeHolder, readLock } from './db/lock.ts';
+import { isStewardError, StewardError } from './errors.ts';
+import { createHttpRunService } from './http/client.ts';
+import { LOCAL_USER } from './http/server.ts';
+import { createLogger, type Logger } from './log.ts';
+import { stateLabel } from './workflows/explain.ts';
+import { isFinal, type RunView } from './workflows/run-engine.ts';
+import type { RunDetail, RunService } from './workflows/run-service.ts';
+
+const USAGE = `steward ${VERSION}: chat-ops for machine learning
+
+Usage:
+  steward start                          HTTP server, workers and scheduler (npm start)
+  steward worker                         workers only; run several against one PostgreSQL
+  steward migrate                        apply database migrations and exit
+  steward run <pipeline> [k=v ...]       start a run; prints #N   [--wait] [--json]
+  steward runs                           list runs   [--pipeline P] [--state S] [--limit N] [--json]
+  steward show <run>                     a run and its timeline   [--json]
+  steward approve <run>                  approve a run awaiting approval
+  steward reject <run> [--reason text]   reject it
+  steward cancel <run> [--reason text]   cancel a run that has not finished
+
+Every command that acts takes --as <user-id> (default: ${LOCAL_USER}).
+While \`steward start\` holds the embedded database, the CLI talks to it over HTTP;
+STEWARD_URL points the CLI at a remote Steward instead.`;
+
+export type MainOverrides = Partial<Pick<AppOptions, 'stagesModule' | 'executor' | 'catalog'>>;
+
+export type Out = { out(line: string): void; err(line: string): void };
+const stdio: Out = { out: (l) => console.log(l), err: (l) => console.error(l) };
+
+/** Runs one CLI command; resolves to the exit code. */
+export async function main(
+  argv: string[],
+  overrides: MainOverrides = {},
+  io: Out = stdio,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      as: { type: 'string' },
+      wait: { type: 'boolean' },
+      json: { type: 'boolean' },
+      reason: { type: 'string' },
+      pipeline: { type: 'string' },
+      state: { type: 'string' },
+      limit: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
+    },
+  });
+  const [command, ...args] = positionals;
+  if (values.version) {
+    io.out(VERSION);
+    return 0;
+  }
+  if (values.help || !command || command === 'help') {
+    io.out(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  const config = loadConfig(env);
+  const log = createLogger({ level: config.logLevel });
+  const as = values.as ?? LOCAL_USER;
+
+  switch (command) {
+    case 'start':
+    case 'worker':
+      return serve(command, config, log, overrides, io);
+    case 'migrate': {
+      const app = await openApp({ config, log, command, ...overrides });
+      await app.close();
+      io.out('migrations applied');
+      return 0;
+    }
+    case 'run': {
+      const [pipeline, ...pairs] = args;
+      if (!pipeline) return usage(io, 'run needs a pipeline name: steward run <pipeline> [k=v ...]');
+      const params = parseParams(pairs);
+      return withService(config, log, command, overrides, async (service, app) => {
+        const { run } = await service.start({ pipeline, params, requestedBy: as });
+        if (!values.wait) {
+          io.out(
+            values.json ? JSON.stringify(run) : `#${run.number} ${run.pipeline} ${stateLabel(run.state)}`,
+          );
+          return 0;
+        }
+        io.err(`#${run.number} ${run.pipeline} started; waiting…`);
+        app?.worker.start();
+        const final = await waitForRest(service, run, (state) =>
+          io.err(`#${run.number} ${stateLabel(state)}`),
+        );
+        io.out(
+          values.json
+            ? JSON.stringify(final)
+            : `#${final.number} ${final.pipeline} ${stateLabel(final.state)}`,
+        );
+        return final.state === 'failed' ||
+          final.state === 'rejected' ||
+          final.state === 'expired' ||
+          final.state === 'cancelled'
+          ? 1
+          : 0;
+      });
+    }
+    case 'runs':
+      return withService(config, log, command, overrides, async (service) => {
+        const runs = await service.list({
+          ...(values.pipeline ? { pipeline: values.pipeline } : {}),
+          ...(values.state ? { states: values.state.split(',') } : {}),
+          limit: values.limit ? Number(values.limit) : 20,
+        });
+        io.out(values.json ? JSON.stringify(runs, null, 2) : formatRuns(runs));
+        return 0;
+      });
+    case 'show': {
+      const number = runNumber(args[0]);
+      if (!number) return usage(io, 'show needs a run number: steward show 12');
+      return withService(config, log, command, overrides, async (service) => {
+        const detail = await service.show({ number });
+        io.out(values.json ? JSON.stringify(detail, null, 2) : formatDetail(detail));
+        return 0;
+      });
+    }
+    case 'approve':
+    case 'reject':
+    case 'cancel': {
+      const number = runNumber(args[0]);
+      if (!number) return usage(io, `${command} needs a run number: steward ${command} 12`);
+      return withService(config, log, command, overrides, async (service) => {
+        const result = await service.act({
+          run: { number },
+          action: command,
+          as,
+          ...(values.reason ? { reason: values.reason } : {}),
+        });
+        const note = result.status === 'duplicate' ? ' (already applied)' : '';
+        io.out(`#${number} ${stateLabel(result.run.state)}${note}`);
+        return 0;
+      });
+    }
+    default:
+      return usage(io, `unknown command \`${command}\``);
+  }
+
+  async function withService(
+    cfg: Config,
+    logger: Logger,
+    cmd: string,
+    over: MainOverrides,
+    fn: (service: RunService, app: App | undefined) => Promise<number>,
+  ): Promise<number> {
+    try {
+      const remote = serverUrl(cfg);
+      if (remote) return await fn(createHttpRunService(remote, cfg.apiToken), undefined);
+      const app = await openApp({ config: cfg, log: logger, command: cmd, ...over });
+      try {
+        return await fn(app.service, app);
+      } finally {
+        await app.close(1000);
+      }
+    } catch (error) {
+      return fail(io, error);
+    }
+  }
+}
+
+/** STEWARD_URL, else the server that holds the embedded data dir, else none (open the database here). */
+function serverUrl(config: Config): string | undefined {
+  if (config.serverUrl) return config.serverUrl;
+  if (config.databaseUrl) return undefined;
+  const holder = readLock(config.dataDir);
+  if (!holder) return undefined;
+  if (!holder.port) {
+    throw new StewardError(
+      'DATA_DIR_LOCKED',
+      `the data dir ${config.dataDir} is in use by ${describeHolder(holder)}, which serves no HTTP API; stop it or use STEWARD_URL`,
+    );
+  }
+  return `http://127.0.0.1:${holder.port}`;
+}
+
+async function serve(
+  command: 'start' | 'worker',
+  config: Config,
+  log: Logger,
+  overrides: MainOverrides,
+  io: Out,
+) {
+  let app: App;
+  try {
+    app = await openApp({ config, log, command, ...overrides });
+  } catch (error) {
+    return fail(io, error);
+  }
+  app.worker.start();
+  if (command === 'start') {
+    try {
+      const server = await app.listen();
+      const address = server.address();
+      const port = address && typeof address === 'object' ? address.port : config.port;
+      const where = app.database.kind === 'pglite' ? `embedded database in ${config.dataDir}` : 'PostgreSQL';
+      log.info('steward started', { url: `http://${config.host}:${port}`, database: app.database.kind });
+      io.err(`Steward ${VERSION} is up on http://${config.host}:${port} (${where}). Ctrl-C stops it.`);
+    } catch (error) {
+      await app.close(0);
+      return fail(io, error);
+    }
+  }
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) {
+        log.warn('second signal: exiting now', { signal });
+        process.exit(130);
+      }
+      stopping = true;
+      log.info('shutting down', { signal });
+      app.close().then(resolve, (error: Error) => {
+        log.error('shutdown failed', { error: error.message });
+        resolve();
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  return 0;
+}
+
+const RESTING = new Set(['awaitingApproval']);
+
+/** Polls until the run waits for people or has finished, reporting each state it passes. */
+async function waitForRest(
+  service: RunService,
+  run: RunView,
+  onState: (state: string) => void,
+): Promise<RunView> {
+  let last = run.state as string;
+  for (;;) {
+    const { run: current } = await service.show({ number: run.number });
+    if (current.state !== last) {
+      last = current.state;
+      onState(current.state);
+    }
+    if (RESTING.has(current.state) || isFinal(current.state)) return current;
+    await sleep(200);
+  }
+}
+
+function parseParams(pairs: string[]): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0)
+      throw new StewardError(
+        'BAD_REQUEST',
+        `\`${pair}\` is not a parameter; write key=value, e.g. epochs=30`,
+      );
+    params[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return params;
+}
+
+function runNumber(text: string | undefined): number | undefined {
+  const n = Number((text ?? '').replace(/^#/, ''));
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+function usage(io: Out, message: string): number {
+  io.err(`error: ${message}\n\n${USAGE}`);
+  return 2;
+}
+
+function fail(io: Out, error: unknown): number {
+  if (isStewardError(error)) {
+    io.err(`error: ${error.message}`);
+    return 1;
+  }
+  io.err(`error: ${(error as Error).stack ?? String(error)}`);
+  return 1;
+}
+
+const time = (iso: string | null) => (iso ? iso.replace('T', ' ').slice(0, 19) : '');
+
+function formatRuns(runs: RunView[]): string {
+  if (runs.length === 0) return 'no runs yet: start one with `steward run <pipeline>`';
+  const rows = runs.map((r) => [
+    `#${r.number}`,
+    r.pipeline,
+    stateLabel(r.state),
+    r.requestedBy,
+    time(r.createdAt),
+  ]);
+  return table([['RUN', 'PIPELINE', 'STATE', 'BY', 'CREATED'], ...rows]);
+}
+
+function formatDetail({ run, timeline, attempts }: RunDetail): string {
+  const lines = [
+    `#${run.number} ${run.pipeline} (${run.kind}): ${stateLabel(run.state)}`,
+    `requested by ${run.requestedBy} at ${time(run.createdAt)}${Object.keys(run.params).length ? `, params ${JSON.stringify(run.params)}` : ''}`,
+  ];
+  if (run.deadline && run.state === 'awaitingApproval')
+    lines.push(`approval expires at ${time(run.deadline)}`);
+  if (run.approvals.length)
+    lines.push(`approved by ${run.approvals.map((a) => `${a.by} (${time(a.at)})`).join(', ')}`);
+  if (run.rejection)
+    lines.push(`rejected by ${run.rejection.by}${run.rejection.reason ? `: ${run.rejection.reason}` : ''}`);
+  if (run.error) lines.push(`error in ${run.error.stage ?? 'run'}: ${run.error.message}`);
+  lines.push('', 'Timeline:');
+  lines.push(
+    table([
+      ['SEQ', 'AT', 'ACTOR', 'EVENT', 'STATE', 'WHY'],
+      ...timeline.map((e) => [
+        String(e.seq),
+        time(e.at),
+        e.actor,
+        describeEvent(e),
+        e.from === e.to ? (e.to ?? '') : `${e.from ?? ''} → ${e.to}`,
+        e.reason ?? '',
+      ]),
+    ]),
+  );
+  if (attempts.length) {
+    lines.push('', 'Stage attempts:');
+    lines.push(
+      table([
+        ['STAGE', 'ATTEMPT', 'STATUS', 'WORKER', 'ERROR'],
+        ...attempts.map((a) => [a.stage, String(a.attempt), a.status, a.worker ?? '', a.error ?? '']),
+      ]),
+    );
+  }
+  return lines.join('\n');
+}
+
+function describeEvent(e: RunDetail['timeline'][number]): string {
+  const d = e.detail as { stage?: string; attempt?: number; message?: string; error?: string };
+  if (d.stage)
+    return `${e.type} ${d.stage}#${d.attempt}${d.message ? ` ${d.message}` : ''}${d.error ? `: ${d.error}` : ''}`;
+  return e.type;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}

@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../db/client.ts';
+import {
+  findRun,
+  listRuns,
+  type RunFilter,
+  type RunRef,
+  stageAttemptsOf,
+  timeline,
+} from '../db/runs-repo.ts';
+import { StewardError } from '../errors.ts';
+import type { PipelineCatalog } from '../stages/catalog.ts';
+import {
+  type CreateRunRequest,
+  type EventInput,
+  notFound,
+  type RunEngine,
+  type RunView,
+  toView,
+} from './run-engine.ts';
+
+export type TimelineEntry = {
+  seq: number;
+  at: string;
+  type: string;
+  actor: string;
+  from: string | null;
+  to: string;
+  reason: string | null;
+  detail: Record<string, unknown>;
+};
+
+export type AttemptView = {
+  stage: string;
+  attempt: number;
+  status: string;
+  worker: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: string | null;
+};
+
+export type RunDetail = { run: RunView; timeline: TimelineEntry[]; attempts: AttemptView[] };
+
+export type RunAction = 'approve' | 'reject' | 'cancel';
+
+export type ActRequest = {
+  run: RunRef;
+  action: RunAction;
+  as: string;
+  reason?: string;
+  /** Same key, same effect: a retried request is reported as `duplicate`. Random when absent. */
+  idempotencyKey?: string;
+};
+
+export type ActResult = { status: 'applied' | 'duplicate'; run: RunView };
+
+/**
+ * What people can do with runs, whichever way they come in (CLI, REST, chat). Refusals
+ * become StewardErrors whose message says what to do.
+ */
+export type RunService = {
+  start(request: CreateRunRequest): Promise<{ run: RunView; created: boolean }>;
+  list(filter?: RunFilter): Promise<RunView[]>;
+  show(ref: RunRef): Promise<RunDetail>;
+  act(request: ActRequest): Promise<ActResult>;
+  pipelines(): Promise<string[]>;
+};
+
+const EVENT_OF: Record<RunAction, (reason?: string) => EventInput> = {
+  approve: () => ({ type: 'approval.grant' }),
+  reject: (reason) => (reason ? { type: 'approval.reject', reason } : { type: 'approval.reject' }),
+  cancel: (reason) => (reason ? { type: 'run.cancel', reason } : { type: 'run.cancel' }),
+};
+
+export function createRunService({
+  database,
+  engine,
+  catalog,
+}: {
+  database: Database;
+  engine: RunEngine;
+  catalog: PipelineCatalog;
+}): RunService {
+  return {
+    start: (request) => engine.createRun(request),
+    async list(filter) {
+      return (await listRuns(database.db, filter)).map(toView);
+    },
+    async show(ref) {
+      const row = await findRun(database.db, ref);
+      if (!row) throw notFound(ref);
+      const [events, attempts] = [
+        await timeline(database.db, row.id),
+        await stageAttemptsOf(database.db, row.id),
+      ];
+      return {
+        run: toView(row),
+        timeline: events.map((e) => ({
+          seq: e.seq,
+          at: e.createdAt.toISOString(),
+          type: e.type,
+          actor: e.actor,
+          from: e.fromState,
+          to: e.toState,
+          reason: e.reason,
+          detail: e.payload as Record<string, unknown>,
+        })),
+        attempts: attempts.map((a) => ({
+          stage: a.stage,
+          attempt: a.attempt,
+          status: a.status,
+          worker: a.workerId,
+          startedAt: a.startedAt?.toISOString() ?? null,
+          finishedAt: a.finishedAt?.toISOString() ?? null,
+          error: a.error ? (a.error.split('\n')[0] ?? null) : null,
+        })),
+      };
+    },
+    async act({ run, action, as, reason, idempotencyKey }) {
+      const result = await engine.apply({
+        run,
+        event: EVENT_OF[action](reason),
+        actor: as,
+        idempotencyKey: idempotencyKey ?? `${action}:${as}:${randomUUID()}`,
+        ...(reason ? { reason } : {}),
+      });
+      if (result.status === 'refused') throw new StewardError(result.code, result.message);
+      return { status: result.status, run: result.run };
+    },
+    pipelines: () => catalog.names(),
+  };
+}

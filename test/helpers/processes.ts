@@ -1,0 +1,91 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { main } from '../../src/cli.ts';
+import type { RunDetail } from '../../src/workflows/run-service.ts';
+
+const LAUNCHER = fileURLToPath(new URL('../fixtures/steward.ts', import.meta.url));
+export const PIPELINES = fileURLToPath(new URL('../fixtures/pipelines', import.meta.url));
+const STAGES = new URL('../fixtures/test-stages.ts', import.meta.url);
+
+export type Proc = { child: ChildProcess; output(): string; exited: Promise<number | null> };
+
+/** Starts `steward <args>` (with the test stages) as a separate process. */
+export function spawnSteward(args: string[], env: NodeJS.ProcessEnv): Proc {
+  const child = spawn(process.execPath, ['--import', 'tsx', LAUNCHER, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => void (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => void (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+/** Runs a CLI command in this process; returns exit code and what it printed. */
+export async function cli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(
+    args,
+    { stagesModule: STAGES },
+    { out: (l) => void (out += `${l}\n`), err: (l) => void (err += `${l}\n`) },
+    { ...process.env, STEWARD_LOG_LEVEL: 'silent', ...env },
+  );
+  return { code, out, err };
+}
+
+export async function show(run: number, env: NodeJS.ProcessEnv): Promise<RunDetail> {
+  const result = await cli(['show', String(run), '--json'], env);
+  if (result.code !== 0) throw new Error(`show #${run} failed: ${result.err}`);
+  return JSON.parse(result.out) as RunDetail;
+}
+
+/** Polls until `check` returns a value, or fails after `ms` with the last error. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false>,
+  ms = 30_000,
+  what = 'condition',
+): Promise<T> {
+  const until = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < until) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    await sleep(150);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+export async function waitForState(run: number, state: string, env: NodeJS.ProcessEnv, ms = 30_000) {
+  return eventually(
+    async () => {
+      const detail = await show(run, env);
+      return detail.run.state === state ? detail : undefined;
+    },
+    ms,
+    `run #${run} to be ${state}`,
+  );
+}
+
+/** Waits until a `steward start` prints that it is up. */
+export async function waitUntilUp(proc: Proc, ms = 30_000): Promise<void> {
+  await eventually(
+    async () => proc.output().includes(' is up on '),
+    ms,
+    `steward to start; output:\n${proc.output()}`,
+  );
+}
+
+export async function kill(proc: Proc, signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
+  proc.child.kill(signal);
+  return proc.exited;
+}
