@@ -16,11 +16,11 @@ export function spawnSteward(args: string[], env: NodeJS.ProcessEnv): Proc {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => void (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => void (output += d.toString()));
+  const chunks: string[] = [];
+  child.stdout?.on('data', (d: Buffer) => chunks.push(d.toString()));
+  child.stderr?.on('data', (d: Buffer) => chunks.push(d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
+  return { child, output: () => chunks.join(''), exited };
 }
 
 /** Runs a CLI command in this process; returns exit code and what it printed. */
@@ -28,15 +28,15 @@ export async function cli(
   args: string[],
   env: NodeJS.ProcessEnv,
 ): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
+  const out: string[] = [];
+  const err: string[] = [];
   const code = await main(
     args,
     { stagesModule: STAGES },
-    { out: (l) => void (out += `${l}\n`), err: (l) => void (err += `${l}\n`) },
+    { out: (l) => out.push(`${l}\n`), err: (l) => err.push(`${l}\n`) },
     { ...process.env, STEWARD_LOG_LEVEL: 'silent', ...env },
   );
-  return { code, out, err };
+  return { code, out: out.join(''), err: err.join('') };
 }
 
 export async function show(run: number, env: NodeJS.ProcessEnv): Promise<RunDetail> {
