@@ -222,7 +222,7 @@ async function serve(
       }
       stopping = true;
       log.info('shutting down', { signal });
-      app.close().then(resolve, (error: Error) => {
+      app.close(config.shutdownGraceMs).then(resolve, (error: Error) => {
         log.error('shutdown failed', { error: error.message });
         resolve();
       });

@@ -17,21 +17,35 @@ const Env = z.object({
   ),
   STEWARD_DATA_DIR: z.string().default('./.steward'),
   STEWARD_PIPELINES_DIR: z.string().default('./pipelines'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: z.coerce.number({ error: 'must be a port number, 0-65535' }).int().min(0).max(65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
   SLACK_BOT_TOKEN: optionalString,
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_APP_TOKEN: optionalString,
-  SLACK_API_URL: optionalString.pipe(z.url().optional()),
+  SLACK_API_URL: optionalString.pipe(
+    z.url({ error: 'must be a URL such as http://localhost:9000/api/' }).optional(),
+  ),
   STEWARD_LLM: optionalString,
   STEWARD_ADMINS: optionalString,
   STEWARD_API_TOKEN: optionalString,
-  STEWARD_URL: optionalString.pipe(z.url().optional()),
+  STEWARD_URL: optionalString.pipe(
+    z.url({ error: 'must be a URL such as http://steward.internal:3000' }).optional(),
+  ),
   STEWARD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Seconds without a heartbeat after which a stage attempt counts as lost. */
-  STEWARD_LEASE_SECONDS: z.coerce.number().positive().default(30),
+  STEWARD_LEASE_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).positive().default(30),
+  /** On SIGTERM, how long running stages may finish before they are released to other workers. */
+  STEWARD_SHUTDOWN_GRACE_SECONDS: z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .min(0)
+    .default(10),
   /** How many stage jobs one process runs at once. */
-  STEWARD_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  STEWARD_CONCURRENCY: z.coerce
+    .number({ error: 'must be a whole number, 1-64' })
+    .int()
+    .min(1)
+    .max(64)
+    .default(2),
 });
 
 export type Config = {
@@ -47,6 +61,7 @@ export type Config = {
   serverUrl: string | undefined;
   logLevel: z.infer<typeof Env>['STEWARD_LOG_LEVEL'];
   leaseMs: number;
+  shutdownGraceMs: number;
   concurrency: number;
 };
 
@@ -85,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     serverUrl: e.STEWARD_URL,
     logLevel: e.STEWARD_LOG_LEVEL,
     leaseMs: Math.round(e.STEWARD_LEASE_SECONDS * 1000),
+    shutdownGraceMs: Math.round(e.STEWARD_SHUTDOWN_GRACE_SECONDS * 1000),
     concurrency: e.STEWARD_CONCURRENCY,
   };
 }

@@ -141,6 +141,40 @@ describe.each(backends())('steward processes on %s', (backend) => {
     expect(detail.timeline.filter((e) => e.to === 'deployed')).toHaveLength(1);
   });
 
+  it('releases a running stage on SIGTERM after the grace period; the next process takes it up', async () => {
+    const { env } = await setup();
+    const first = await launchWorker({ ...env, STEWARD_SHUTDOWN_GRACE_SECONDS: '0.5' });
+    const run = await startRun(env, 'demo', 'sleep_train=60000');
+    await eventually(
+      async () => (await show(run, env)).attempts.some((a) => a.stage === 'train' && a.status === 'running'),
+      30_000,
+      'training to start',
+    );
+    expect(await kill(first, 'SIGTERM')).toBe(0);
+
+    // The stage was released at once (no waiting for a lease to expire) and a new attempt queued.
+    const second = await launchWorker(env);
+    const detail = await eventually(
+      async () => {
+        const d = await show(run, env);
+        return d.attempts.some((a) => a.stage === 'train' && a.attempt === 2 && a.status === 'running') && d;
+      },
+      30_000,
+      'attempt 2 to run',
+    );
+    const train = detail.attempts.filter((a) => a.stage === 'train');
+    expect(train[0]).toMatchObject({ attempt: 1, status: 'released' });
+    expect(train[1]?.worker).toContain(`:${second.child.pid}`);
+    expect(detail.timeline).toContainEqual(
+      expect.objectContaining({
+        type: 'stage.failed',
+        detail: expect.objectContaining({ cause: 'released' }),
+      }),
+    );
+    await cli(['cancel', String(run), '--reason', 'test is over'], env);
+    expect((await waitForState(run, 'cancelled', env)).run.state).toBe('cancelled');
+  });
+
   it.runIf(backend === 'pglite')(
     'refuses a second steward start on the same data dir with a clear error',
     async () => {
