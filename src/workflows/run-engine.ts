@@ -10,11 +10,11 @@ import {
   type RunRef,
   type RunRow,
 } from '../db/runs-repo.ts';
-import { approvals, runEvents, runs, stageAttempts } from '../db/schema.ts';
+import { approvals, pipelines, runEvents, runs, stageAttempts } from '../db/schema.ts';
 import { StewardError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { PipelineCatalog } from '../stages/catalog.ts';
-import type { PipelineSpec } from '../stages/spec.ts';
+import { type PipelineSpec, specHash } from '../stages/spec.ts';
 import { explainRefusal } from './explain.ts';
 import type { JobQueue } from './jobs.ts';
 import {
@@ -308,6 +308,12 @@ export function createRunEngine({ database, jobs, catalog, clock, log }: RunEngi
               `Ask an admin: \`grant ${request.requestedBy} operator ${spec.name}\`.`,
           );
         }
+        // The catalog's current version of the spec, for listing; the run keeps its own copy.
+        const hash = specHash(spec);
+        await tx
+          .insert(pipelines)
+          .values({ name: spec.name, spec, specHash: hash })
+          .onConflictDoUpdate({ target: pipelines.name, set: { spec, specHash: hash, updatedAt: new Date() } });
         const id = randomUUID();
         const [inserted] = await tx
           .insert(runs)
