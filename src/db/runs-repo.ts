@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
-import type { Queryable } from './client.ts';
+import type { Queryable, SqlExecutor } from './client.ts';
 import { roleGrants, runEvents, runs, stageAttempts } from './schema.ts';
 
 export type RunRow = typeof runs.$inferSelect;
@@ -11,9 +11,8 @@ export type RunRef = { number: number } | { id: string };
 
 const whereRef = (ref: RunRef) => ('id' in ref ? eq(runs.id, ref.id) : eq(runs.number, ref.number));
 
-export async function findRun(db: Queryable, ref: RunRef, options: { forUpdate?: boolean } = {}) {
-  const query = db.select().from(runs).where(whereRef(ref));
-  const [row] = await (options.forUpdate ? query.for('update') : query);
+export async function findRun(db: Queryable, ref: RunRef) {
+  const [row] = await db.select().from(runs).where(whereRef(ref));
   return row;
 }
 
@@ -39,14 +38,6 @@ export function listRuns(db: Queryable, filter: RunFilter = {}) {
 
 export function timeline(db: Queryable, runId: string) {
   return db.select().from(runEvents).where(eq(runEvents.runId, runId)).orderBy(asc(runEvents.seq));
-}
-
-export async function hasEvent(db: Queryable, runId: string, idempotencyKey: string) {
-  const [row] = await db
-    .select({ seq: runEvents.seq })
-    .from(runEvents)
-    .where(and(eq(runEvents.runId, runId), eq(runEvents.idempotencyKey, idempotencyKey)));
-  return row;
 }
 
 export function stageAttemptsOf(db: Queryable, runId: string) {
@@ -95,4 +86,106 @@ export async function grantRole(
       target: [roleGrants.userId, roleGrants.pipeline],
       set: { role: grant.role, grantedBy: grant.grantedBy },
     });
+}
+
+// ---- the engine's hot path ------------------------------------------------------
+// Applying an event is the engine's inner loop, so its three statements are plain SQL
+// through the transaction's executor: no query building per call, one round trip each,
+// and only the columns the engine needs.
+
+/** The columns of a run that applying an event reads, plus whether its idempotency key was seen. */
+export type LockedRun = Pick<
+  RunRow,
+  | 'id'
+  | 'number'
+  | 'pipeline'
+  | 'kind'
+  | 'state'
+  | 'snapshot'
+  | 'machineVersion'
+  | 'version'
+  | 'requestedBy'
+  | 'params'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'finishedAt'
+> & { seenSeq: number | null };
+
+const LOCK_COLUMNS = `r.id, r.number, r.pipeline, r.kind, r.state, r.snapshot, r.machine_version, r.version,
+  r.requested_by, r.params, r.created_at, r.updated_at, r.finished_at,
+  (select e.seq from run_events e where e.run_id = r.id and e.idempotency_key = $2) as seen_seq`;
+const LOCK_BY_ID = `select ${LOCK_COLUMNS} from runs r where r.id = $1 for update of r`;
+const LOCK_BY_NUMBER = `select ${LOCK_COLUMNS} from runs r where r.number = $1 for update of r`;
+
+const asDate = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
+
+/** Locks a run row for the rest of the transaction and reports whether `idempotencyKey` was already applied. */
+export async function lockRunForEvent(
+  exec: SqlExecutor,
+  ref: RunRef,
+  idempotencyKey: string,
+): Promise<LockedRun | undefined> {
+  const { rows } =
+    'id' in ref
+      ? await exec.executeSql(LOCK_BY_ID, [ref.id, idempotencyKey])
+      : await exec.executeSql(LOCK_BY_NUMBER, [ref.number, idempotencyKey]);
+  const r = rows[0] as Record<string, unknown> | undefined;
+  if (!r) return undefined;
+  return {
+    id: r.id as string,
+    number: Number(r.number),
+    pipeline: r.pipeline as string,
+    kind: r.kind as string,
+    state: r.state as string,
+    snapshot: typeof r.snapshot === 'string' ? JSON.parse(r.snapshot) : r.snapshot,
+    machineVersion: Number(r.machine_version),
+    version: Number(r.version),
+    requestedBy: r.requested_by as string,
+    params: (typeof r.params === 'string' ? JSON.parse(r.params) : r.params) as Record<string, string>,
+    createdAt: asDate(r.created_at),
+    updatedAt: asDate(r.updated_at),
+    finishedAt: r.finished_at == null ? null : asDate(r.finished_at),
+    seenSeq: r.seen_seq == null ? null : Number(r.seen_seq),
+  };
+}
+
+export type Transition = {
+  runId: string;
+  fromVersion: number;
+  snapshot: unknown;
+  state: string;
+  at: Date;
+  deadlineAt: Date | null;
+  finishedAt: Date | null;
+};
+
+/** Writes a run's next snapshot with compare-and-set on `version`; false when another writer won. */
+export async function saveTransition(exec: SqlExecutor, t: Transition): Promise<boolean> {
+  const { rows } = await exec.executeSql(
+    `update runs set snapshot = $3, state = $4, version = $2 + 1, updated_at = $5, deadline_at = $6, finished_at = $7
+     where id = $1 and version = $2 returning version`,
+    [t.runId, t.fromVersion, JSON.stringify(t.snapshot), t.state, t.at, t.deadlineAt, t.finishedAt],
+  );
+  return rows.length === 1;
+}
+
+export type NewRunEvent = Omit<typeof runEvents.$inferInsert, 'id'>;
+
+export async function appendEvent(exec: SqlExecutor, e: NewRunEvent): Promise<void> {
+  await exec.executeSql(
+    `insert into run_events (run_id, seq, type, actor, idempotency_key, from_state, to_state, payload, reason, created_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [
+      e.runId,
+      e.seq,
+      e.type,
+      e.actor,
+      e.idempotencyKey,
+      e.fromState ?? null,
+      e.toState,
+      JSON.stringify(e.payload),
+      e.reason ?? null,
+      e.createdAt ?? new Date(),
+    ],
+  );
 }

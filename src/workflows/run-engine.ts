@@ -3,14 +3,15 @@ import { eq } from 'drizzle-orm';
 import { initialTransition, transition } from 'xstate';
 import type { Database, Queryable, Tx } from '../db/client.ts';
 import {
-  findRun,
+  appendEvent,
   findRunByRequestKey,
   grantsOf,
-  hasEvent,
+  type LockedRun,
+  lockRunForEvent,
   type RunRef,
-  type RunRow,
+  saveTransition,
 } from '../db/runs-repo.ts';
-import { approvals, pipelines, runEvents, runs, stageAttempts } from '../db/schema.ts';
+import { approvals, pipelines, runs, stageAttempts } from '../db/schema.ts';
 import { StewardError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { PipelineCatalog } from '../stages/catalog.ts';
@@ -135,7 +136,7 @@ export async function roleOn(db: Queryable, userId: string, pipeline: string): P
   return role;
 }
 
-function restore(row: RunRow) {
+function restore(row: Pick<LockedRun, 'number' | 'machineVersion' | 'snapshot'>) {
   if (row.machineVersion !== MACHINE_VERSION) {
     throw new StewardError(
       'EVENT_NOT_ALLOWED',
@@ -148,7 +149,24 @@ function restore(row: RunRow) {
   );
 }
 
-export function toView(row: RunRow): RunView {
+/** The run columns a view is made of. */
+export type ViewableRun = Pick<
+  LockedRun,
+  | 'id'
+  | 'number'
+  | 'pipeline'
+  | 'kind'
+  | 'state'
+  | 'snapshot'
+  | 'version'
+  | 'requestedBy'
+  | 'params'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'finishedAt'
+>;
+
+export function toView(row: ViewableRun): RunView {
   const context = (row.snapshot as { context: RunContext }).context;
   return {
     id: row.id,
@@ -207,10 +225,10 @@ export function createRunEngine({ database, jobs, catalog, clock, log }: RunEngi
   }
 
   async function applyIn(tx: Tx, request: ApplyRequest): Promise<ApplyResult> {
-    const row = await findRun(tx, request.run, { forUpdate: true });
+    const executor = database.executorFor(tx);
+    const row = await lockRunForEvent(executor, request.run, request.idempotencyKey);
     if (!row) throw notFound(request.run);
-    const seen = await hasEvent(tx, row.id, request.idempotencyKey);
-    if (seen) return { status: 'duplicate', run: toView(row), seq: seen.seq };
+    if (row.seenSeq !== null) return { status: 'duplicate', run: toView(row), seq: row.seenSeq };
 
     const snapshot = restore(row);
     const actor: Actor = { id: request.actor, role: await roleOn(tx, request.actor, row.pipeline) };
@@ -224,21 +242,26 @@ export function createRunEngine({ database, jobs, catalog, clock, log }: RunEngi
     const to = next.value as RunState;
     const seq = row.version + 1;
     const now = new Date(event.at);
-    const [updated] = await tx
-      .update(runs)
-      .set({
-        snapshot: pipelineRunMachine.getPersistedSnapshot(next),
-        state: to,
-        version: seq,
-        updatedAt: now,
-        deadlineAt: next.context.deadline ? new Date(next.context.deadline) : null,
-        finishedAt: isFinal(to) ? now : null,
-      })
-      .where(eq(runs.id, row.id))
-      .returning();
-    if (!updated)
-      throw new StewardError('CONFLICT', `run #${row.number} changed while applying ${event.type}`);
-    await tx.insert(runEvents).values({
+    const updated = {
+      ...row,
+      snapshot: pipelineRunMachine.getPersistedSnapshot(next),
+      state: to,
+      version: seq,
+      updatedAt: now,
+      finishedAt: isFinal(to) ? now : null,
+    };
+    const saved = await saveTransition(executor, {
+      runId: row.id,
+      fromVersion: row.version,
+      snapshot: updated.snapshot,
+      state: to,
+      at: now,
+      deadlineAt: next.context.deadline ? new Date(next.context.deadline) : null,
+      finishedAt: updated.finishedAt,
+    });
+    if (!saved)
+      throw new StewardError('CONFLICT', `run #${row.number} changed while applying ${event.type}; retry`);
+    await appendEvent(executor, {
       runId: row.id,
       seq,
       type: event.type,
@@ -313,7 +336,10 @@ export function createRunEngine({ database, jobs, catalog, clock, log }: RunEngi
         await tx
           .insert(pipelines)
           .values({ name: spec.name, spec, specHash: hash })
-          .onConflictDoUpdate({ target: pipelines.name, set: { spec, specHash: hash, updatedAt: new Date() } });
+          .onConflictDoUpdate({
+            target: pipelines.name,
+            set: { spec, specHash: hash, updatedAt: new Date() },
+          });
         const id = randomUUID();
         const [inserted] = await tx
           .insert(runs)
