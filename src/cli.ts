@@ -89,6 +89,10 @@ export async function main(
           io.out(
             values.json ? JSON.stringify(run) : `#${run.number} ${run.pipeline} ${stateLabel(run.state)}`,
           );
+          // On the embedded database only this process could run it now: say when it will move.
+          if (app?.database.kind === 'pglite') {
+            io.err('no Steward is running on this data dir: the run starts with `steward start` (or use --wait)');
+          }
           return 0;
         }
         io.err(`#${run.number} ${run.pipeline} started; waiting…`);
