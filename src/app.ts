@@ -3,6 +3,7 @@ import os from 'node:os';
 import type { Config } from './config.ts';
 import { type Database, migrateDatabase, openDatabase } from './db/client.ts';
 import { grantRole } from './db/runs-repo.ts';
+import { StewardError } from './errors.ts';
 import { createHttpServer, LOCAL_USER } from './http/server.ts';
 import type { Logger } from './log.ts';
 import { createDirectoryCatalog, type PipelineCatalog } from './stages/catalog.ts';
@@ -102,7 +103,16 @@ export async function openApp(options: AppOptions): Promise<App> {
         version: VERSION,
       });
       await new Promise<void>((resolve, reject) => {
-        httpServer.once('error', reject);
+        httpServer.once('error', (error: NodeJS.ErrnoException) =>
+          reject(
+            error.code === 'EADDRINUSE'
+              ? new StewardError(
+                  'CONFIG_INVALID',
+                  `port ${config.port} on ${config.host} is in use; set PORT to another one`,
+                )
+              : error,
+          ),
+        );
         httpServer.listen(config.port, config.host, () => resolve());
       });
       server = httpServer;
