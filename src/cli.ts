@@ -82,7 +82,12 @@ export async function main(
     case 'run': {
       const [pipeline, ...pairs] = args;
       if (!pipeline) return usage(io, 'run needs a pipeline name: steward run <pipeline> [k=v ...]');
-      const params = parseParams(pairs);
+      let params: Record<string, string>;
+      try {
+        params = parseParams(pairs);
+      } catch (error) {
+        return fail(io, error);
+      }
       return withService(config, log, command, overrides, async (service, app) => {
         const { run } = await service.start({ pipeline, params, requestedBy: as });
         if (!values.wait) {
@@ -91,7 +96,9 @@ export async function main(
           );
           // On the embedded database only this process could run it now: say when it will move.
           if (app?.database.kind === 'pglite') {
-            io.err('no Steward is running on this data dir: the run starts with `steward start` (or use --wait)');
+            io.err(
+              'no Steward is running on this data dir: the run starts with `steward start` (or use --wait)',
+            );
           }
           return 0;
         }
