@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { type App, type AppOptions, openApp, VERSION } from './app.ts';
@@ -7,6 +8,8 @@ import { isStewardError, StewardError } from './errors.ts';
 import { createHttpRunService } from './http/client.ts';
 import { LOCAL_USER } from './http/server.ts';
 import { createLogger, type Logger } from './log.ts';
+import { parseSpec } from './stages/catalog.ts';
+import { pipelineJsonSchema } from './stages/spec.ts';
 import { stateLabel } from './workflows/explain.ts';
 import { isFinal, type RunView } from './workflows/run-engine.ts';
 import type { RunDetail, RunService } from './workflows/run-service.ts';
@@ -23,6 +26,8 @@ Usage:
   steward approve <run>                  approve a run awaiting approval
   steward reject <run> [--reason text]   reject it
   steward cancel <run> [--reason text]   cancel a run that has not finished
+  steward pipeline validate <file>       check a pipeline spec; lists every problem
+  steward pipeline schema                print the spec's JSON Schema (for editors)
 
 Every command that acts takes --as <user-id> (default: ${LOCAL_USER}).
 While \`steward start\` holds the embedded database, the CLI talks to it over HTTP;
@@ -156,6 +161,8 @@ export async function main(
         return 0;
       });
     }
+    case 'pipeline':
+      return pipelineCommand(args, io);
     default:
       return usage(io, `unknown command \`${command}\``);
   }
@@ -179,6 +186,26 @@ export async function main(
     } catch (error) {
       return fail(io, error);
     }
+  }
+}
+
+/** `steward pipeline validate <file>` and `steward pipeline schema`: no database needed. */
+async function pipelineCommand([sub, file]: string[], io: Out): Promise<number> {
+  if (sub === 'schema') {
+    io.out(JSON.stringify(pipelineJsonSchema(), null, 2));
+    return 0;
+  }
+  if (sub !== 'validate' || !file)
+    return usage(io, 'write `steward pipeline validate <file>` or `steward pipeline schema`');
+  try {
+    const spec = parseSpec(await fs.readFile(file, 'utf8'), file);
+    io.out(`${file}: ok (${spec.name}: ${spec.task}, ${spec.model.type} model, ${spec.source.type} source)`);
+    return 0;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return fail(io, new StewardError('BAD_REQUEST', `no such file: ${file}`));
+    }
+    return fail(io, error);
   }
 }
 

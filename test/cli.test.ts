@@ -61,3 +61,46 @@ describe('steward CLI without a server', () => {
     expect(queued.err).toContain('the run starts with `steward start`');
   });
 });
+
+describe('steward pipeline', () => {
+  it('validates a spec, listing every problem with its path', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-spec-'));
+    const bad = path.join(dir, 'bad.yaml');
+    fs.writeFileSync(
+      bad,
+      [
+        'name: churn',
+        'task: classification',
+        'source: { type: csv, path: churn.csv }',
+        'target: churned',
+        'model: { type: mlp }',
+        'features: { pii: [email], numeric: [email] }',
+        'checks: { max_missing: 5 }',
+        'approval: { min_approvals: 0 }',
+      ].join('\n'),
+    );
+    const result = await cli(['pipeline', 'validate', bad], {});
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(/has 3 problem\(s\)/);
+    expect(result.err).toContain('  features.numeric.0:');
+    expect(result.err).toContain('  checks.max_missing');
+    expect(result.err).toContain('  approval.min_approvals:');
+
+    const good = await cli(['pipeline', 'validate', path.join(PIPELINES, 'demo.yaml')], {});
+    expect(good).toMatchObject({
+      code: 0,
+      out: expect.stringContaining('ok (demo: classification, logistic model'),
+    });
+    expect(await cli(['pipeline', 'validate', path.join(dir, 'none.yaml')], {})).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('no such file'),
+    });
+  });
+
+  it('prints a JSON Schema for editors', async () => {
+    const result = await cli(['pipeline', 'schema'], {});
+    const schema = JSON.parse(result.out) as { required: string[]; properties: Record<string, unknown> };
+    expect(schema.required).toEqual(expect.arrayContaining(['name', 'task', 'source', 'target', 'model']));
+    expect(Object.keys(schema.properties)).toContain('approval');
+  });
+});

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { ChecksSpec } from './data/checks-spec.ts';
 import { Duration } from './duration.ts';
+import { FeaturesSpec } from './features/features-spec.ts';
 
 const Name = z
   .string()
@@ -14,7 +16,7 @@ const Source = z.discriminatedUnion('type', [
     generator: z.enum(['churn', 'housing']).default('churn'),
     rows: z.number().int().positive().default(2000),
     seed: z.number().int().default(42),
-    drift: z.number().min(0).default(0),
+    drift: z.number().min(0).max(1, 'drift is a share between 0 and 1').default(0),
   }),
 ]);
 
@@ -30,9 +32,9 @@ const Approval = z
 
 /**
  * A pipeline spec (`pipelines/*.yaml`). Only name, task, source, target and model.type are
- * required; every other section has a documented default. Sections that later stages own
- * (features, checks, validation, deploy, monitoring) are accepted as objects here and
- * validated by those stages.
+ * required; every other section has a documented default. `features` and `checks` are
+ * validated by the schemas of the stages that use them; the sections whose stages are not
+ * built yet (validation, deploy, monitoring) are accepted as objects.
  */
 export const PipelineSpec = z
   .object({
@@ -41,8 +43,8 @@ export const PipelineSpec = z
     task: z.enum(['classification', 'regression']),
     source: Source,
     target: z.string().min(1),
-    features: z.record(z.string(), z.unknown()).default({}),
-    checks: z.record(z.string(), z.unknown()).default({}),
+    features: FeaturesSpec.prefault({}),
+    checks: ChecksSpec.prefault({}),
     model: z.object({
       type: z.enum(['linear', 'logistic', 'mlp', 'random_forest', 'gradient_boosting', 'knn']),
       params: z.record(z.string(), z.unknown()).default({}),
@@ -67,4 +69,12 @@ export function describeIssues(error: z.ZodError): string[] {
 
 export function specHash(spec: PipelineSpec): string {
   return createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16);
+}
+
+/** The JSON Schema of a spec as people write it, for editors (`steward pipeline schema`). */
+export function pipelineJsonSchema(): object {
+  return {
+    ...z.toJSONSchema(PipelineSpec, { io: 'input', unrepresentable: 'any' }),
+    title: 'Steward pipeline spec',
+  };
 }
