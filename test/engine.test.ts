@@ -235,6 +235,18 @@ describe.each(backends())('run engine on %s', (backend) => {
     expect((await findRun(h.database.db, { id: run.id }))?.version).toBe(before + 50);
   });
 
+  it('applies one of many simultaneous clicks with the same key and reports the rest as duplicates', async () => {
+    const row = await runToGate();
+    const clicks = await Promise.all(
+      Array.from({ length: 20 }, () => approve(row.number, 'bob', 'slack:same-click')),
+    );
+    expect(clicks.filter((c) => c.status === 'applied')).toHaveLength(1);
+    expect(clicks.filter((c) => c.status === 'duplicate')).toHaveLength(19);
+    await h.drain();
+    const attempts = await stageAttemptsOf(h.database.db, row.id);
+    expect(attempts.filter((a) => a.stage === 'deploy')).toHaveLength(1);
+  });
+
   it('ignores a report from a superseded attempt and any event after the run ended', async () => {
     const { run } = await h.engine.createRun({ pipeline: 'demo', requestedBy: 'alice' });
     const stale = await h.engine.apply({

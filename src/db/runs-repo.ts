@@ -119,7 +119,12 @@ const LOCK_BY_NUMBER = `select ${LOCK_COLUMNS} from runs r where r.number = $1 f
 
 const asDate = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
 
-/** Locks a run row for the rest of the transaction and reports whether `idempotencyKey` was already applied. */
+/**
+ * Locks a run row for the rest of the transaction and reports whether `idempotencyKey` was
+ * already applied. Under READ COMMITTED the key check sees the snapshot taken before the
+ * lock wait, so a concurrent sender of the same key can slip past it; the unique index
+ * `run_events_key` then stops the second insert and the engine retries the transaction.
+ */
 export async function lockRunForEvent(
   exec: SqlExecutor,
   ref: RunRef,
@@ -147,6 +152,20 @@ export async function lockRunForEvent(
     finishedAt: r.finished_at == null ? null : asDate(r.finished_at),
     seenSeq: r.seen_seq == null ? null : Number(r.seen_seq),
   };
+}
+
+/** The seq of the event applied under `idempotencyKey`, read with a fresh snapshot. */
+export async function eventSeq(
+  exec: SqlExecutor,
+  runId: string,
+  idempotencyKey: string,
+): Promise<number | null> {
+  const { rows } = await exec.executeSql(
+    'select seq from run_events where run_id = $1 and idempotency_key = $2',
+    [runId, idempotencyKey],
+  );
+  const row = rows[0] as { seq: unknown } | undefined;
+  return row ? Number(row.seq) : null;
 }
 
 export type Transition = {

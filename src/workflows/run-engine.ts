@@ -4,6 +4,7 @@ import { initialTransition, transition } from 'xstate';
 import type { Database, Queryable, Tx } from '../db/client.ts';
 import {
   appendEvent,
+  eventSeq,
   findRunByRequestKey,
   grantsOf,
   type LockedRun,
@@ -234,6 +235,10 @@ export function createRunEngine({ database, jobs, catalog, clock, log }: RunEngi
     const actor: Actor = { id: request.actor, role: await roleOn(tx, request.actor, row.pipeline) };
     const event = { ...request.event, at: clock.now().toISOString(), actor } as RunEvent;
     if (snapshot.status !== 'active' || !snapshot.can(event)) {
+      // The key check above may predate a concurrent sender of the same key (see
+      // lockRunForEvent); now that we hold the lock, a fresh look tells a duplicate from a refusal.
+      const seq = await eventSeq(executor, row.id, request.idempotencyKey);
+      if (seq !== null) return { status: 'duplicate', run: toView(row), seq };
       const refusal = explainRefusal(snapshot, event);
       return { status: 'refused', run: toView(row), ...refusal };
     }
@@ -294,16 +299,26 @@ export function createRunEngine({ database, jobs, catalog, clock, log }: RunEngi
   async function inTransaction<T>(
     fn: (tx: Tx, apply: (request: ApplyRequest) => Promise<ApplyResult>) => Promise<T>,
   ): Promise<T> {
-    const applied: ApplyResult[] = [];
-    const value = await database.db.transaction((tx) =>
-      fn(tx, async (request) => {
-        const result = await applyIn(tx, request);
-        applied.push(result);
-        return result;
-      }),
-    );
-    for (const result of applied) announce(result);
-    return value;
+    for (let attempt = 1; ; attempt++) {
+      const applied: ApplyResult[] = [];
+      try {
+        const value = await database.db.transaction((tx) =>
+          fn(tx, async (request) => {
+            const result = await applyIn(tx, request);
+            applied.push(result);
+            return result;
+          }),
+        );
+        for (const result of applied) announce(result);
+        return value;
+      } catch (error) {
+        // Two senders of the same key raced: the loser's idempotency check ran on a snapshot
+        // taken before the winner committed, so its insert hit the unique key. Everything
+        // rolled back; running again sees the winner's event and reports a duplicate.
+        if (attempt < 3 && isIdempotencyRace(error)) continue;
+        throw error;
+      }
+    }
   }
 
   return {
@@ -390,6 +405,17 @@ export function createRunEngine({ database, jobs, catalog, clock, log }: RunEngi
       return result;
     },
   };
+}
+
+function isIdempotencyRace(error: unknown): boolean {
+  for (
+    let e = error as { code?: string; constraint?: string; cause?: unknown } | undefined;
+    e;
+    e = e.cause as typeof e
+  ) {
+    if (e.code === '23505' && e.constraint === 'run_events_key') return true;
+  }
+  return false;
 }
 
 export function notFound(ref: RunRef): StewardError {
