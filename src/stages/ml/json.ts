@@ -26,6 +26,7 @@ export function readHeader<K extends ModelKind, T extends Task>(
   if (o.task !== task) bad(`task is ${JSON.stringify(o.task)}, expected "${task}"`);
   if (o.version !== 1) bad(`version ${JSON.stringify(o.version)} is not supported`);
   const nFeatures = readInt(o, 'nFeatures');
+  if (nFeatures < 0) bad('nFeatures must be ≥ 0');
   return { kind, task, version: 1, nFeatures };
 }
 
@@ -44,6 +45,12 @@ export function readInt(json: unknown, key: string): number {
 export function readString(json: unknown, key: string): string {
   const value = objectOf(json)[key];
   if (typeof value !== 'string') bad(`${key} must be a string`);
+  return value;
+}
+
+export function readBoolean(json: unknown, key: string): boolean {
+  const value = objectOf(json)[key];
+  if (typeof value !== 'boolean') bad(`${key} must be true or false`);
   return value;
 }
 

@@ -157,13 +157,15 @@ export function choleskySolve(L: Matrix, b: ArrayLike<number>): Float64Array {
 }
 
 /**
- * Solves A x = b for symmetric positive-definite A, or returns null if A is not.
+ * Factors a symmetric positive-definite A once and returns a solver for A x = b, or null
+ * if A is not positive definite. Newton's method solves with the same matrix repeatedly
+ * (as a preconditioner), so the O(n³) factorisation is paid once.
  *
  * A is first scaled to unit diagonal (D^-½ A D^-½), which leaves the solution unchanged
  * but keeps features on very different scales (say, income and a 0/1 flag) from making
  * the factorisation lose precision or falsely look singular.
  */
-export function solveSpd(A: Matrix, b: ArrayLike<number>): Float64Array | null {
+export function factorSpd(A: Matrix): ((b: ArrayLike<number>) => Float64Array) | null {
   const n = A.rows;
   const scale = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -178,9 +180,16 @@ export function solveSpd(A: Matrix, b: ArrayLike<number>): Float64Array | null {
   }
   const L = cholesky({ rows: n, cols: n, data: scaled });
   if (!L) return null;
-  const rhs = new Float64Array(n);
-  for (let i = 0; i < n; i++) rhs[i] = (b[i] ?? 0) * (scale[i] ?? 0);
-  const z = choleskySolve(L, rhs);
-  for (let i = 0; i < n; i++) z[i] = (z[i] ?? 0) * (scale[i] ?? 0);
-  return z;
+  return (b) => {
+    const rhs = new Float64Array(n);
+    for (let i = 0; i < n; i++) rhs[i] = (b[i] ?? 0) * (scale[i] ?? 0);
+    const z = choleskySolve(L, rhs);
+    for (let i = 0; i < n; i++) z[i] = (z[i] ?? 0) * (scale[i] ?? 0);
+    return z;
+  };
+}
+
+/** Solves A x = b for symmetric positive-definite A (see `factorSpd`), or null if A is not. */
+export function solveSpd(A: Matrix, b: ArrayLike<number>): Float64Array | null {
+  return factorSpd(A)?.(b) ?? null;
 }
