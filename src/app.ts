@@ -7,6 +7,7 @@ import { StewardError } from './errors.ts';
 import { createHttpServer, LOCAL_USER } from './http/server.ts';
 import type { Logger } from './log.ts';
 import { createDirectoryCatalog, type PipelineCatalog } from './stages/catalog.ts';
+import { createStageStore, type StageStore } from './stages/store.ts';
 import { createJobQueue, type JobQueue } from './workflows/jobs.ts';
 import { type Clock, createRunEngine, type RunEngine, systemClock } from './workflows/run-engine.ts';
 import { createRunService, type RunService } from './workflows/run-service.ts';
@@ -24,6 +25,8 @@ export type AppOptions = {
   stagesModule?: URL;
   /** Replaces the worker-thread executor (tests). */
   executor?: StageExecutor;
+  /** Replaces the stages' storage (tests whose stand-in stages store nothing). */
+  store?: StageStore;
   /** @default the `*.yaml` specs in config.pipelinesDir */
   catalog?: PipelineCatalog;
   clock?: Clock;
@@ -78,6 +81,7 @@ export async function openApp(options: AppOptions): Promise<App> {
     executor:
       options.executor ??
       createThreadExecutor(options.stagesModule ?? new URL('./stages/index.ts', import.meta.url)),
+    store: options.store ?? createStageStore(),
     log: log.child({ part: 'worker' }),
     workerId: `${os.hostname()}:${process.pid}`,
     concurrency: config.concurrency,

@@ -12,7 +12,7 @@ import { parseSpec } from './stages/catalog.ts';
 import { pipelineJsonSchema } from './stages/spec.ts';
 import { stateLabel } from './workflows/explain.ts';
 import { isFinal, type RunView } from './workflows/run-engine.ts';
-import type { RunDetail, RunService } from './workflows/run-service.ts';
+import type { ModelView, RunDetail, RunService } from './workflows/run-service.ts';
 
 const USAGE = `steward ${VERSION}: chat-ops for machine learning
 
@@ -26,6 +26,7 @@ Usage:
   steward approve <run>                  approve a run awaiting approval
   steward reject <run> [--reason text]   reject it
   steward cancel <run> [--reason text]   cancel a run that has not finished
+  steward models [pipeline]              model versions and which is in production   [--json]
   steward pipeline validate <file>       check a pipeline spec; lists every problem
   steward pipeline schema                print the spec's JSON Schema (for editors)
 
@@ -33,7 +34,7 @@ Every command that acts takes --as <user-id> (default: ${LOCAL_USER}).
 While \`steward start\` holds the embedded database, the CLI talks to it over HTTP;
 STEWARD_URL points the CLI at a remote Steward instead.`;
 
-export type MainOverrides = Partial<Pick<AppOptions, 'stagesModule' | 'executor' | 'catalog'>>;
+export type MainOverrides = Partial<Pick<AppOptions, 'stagesModule' | 'executor' | 'catalog' | 'store'>>;
 
 export type Out = { out(line: string): void; err(line: string): void };
 const stdio: Out = { out: (l) => console.log(l), err: (l) => console.error(l) };
@@ -163,6 +164,12 @@ export async function main(
     }
     case 'pipeline':
       return pipelineCommand(args, io);
+    case 'models':
+      return withService(config, log, command, overrides, async (service) => {
+        const models = await service.models(args[0]);
+        io.out(values.json ? JSON.stringify(models, null, 2) : formatModels(models));
+        return 0;
+      });
     default:
       return usage(io, `unknown command \`${command}\``);
   }
@@ -338,6 +345,24 @@ function formatRuns(runs: RunView[]): string {
   return table([['RUN', 'PIPELINE', 'STATE', 'BY', 'CREATED'], ...rows]);
 }
 
+function formatModels(models: ModelView[]): string {
+  if (models.length === 0) return 'no model versions yet: a run registers one when it passes evaluation';
+  const headline = (m: ModelView) =>
+    ['roc_auc', 'accuracy', 'rmse', 'r2']
+      .filter((k) => typeof m.metrics[k] === 'number')
+      .map((k) => `${k} ${(m.metrics[k] as number).toFixed(3)}`)
+      .join(', ');
+  const rows = models.map((m) => [
+    `${m.pipeline} v${m.version}${m.production ? ' (production)' : ''}`,
+    m.modelType,
+    headline(m),
+    `#${m.run}`,
+    m.datasetHash.slice(0, 12),
+    time(m.createdAt),
+  ]);
+  return table([['MODEL', 'TYPE', 'METRICS', 'RUN', 'DATASET', 'CREATED'], ...rows]);
+}
+
 function formatDetail({ run, timeline, attempts }: RunDetail): string {
   const lines = [
     `#${run.number} ${run.pipeline} (${run.kind}): ${stateLabel(run.state)}`,
@@ -378,9 +403,10 @@ function formatDetail({ run, timeline, attempts }: RunDetail): string {
 
 function describeEvent(e: RunDetail['timeline'][number]): string {
   const d = e.detail as { stage?: string; attempt?: number; message?: string; error?: string };
-  if (d.stage)
-    return `${e.type} ${d.stage}#${d.attempt}${d.message ? ` ${d.message}` : ''}${d.error ? `: ${d.error}` : ''}`;
-  return e.type;
+  if (!d.stage) return e.type;
+  const error = d.error?.split('\n')[0];
+  const text = `${e.type} ${d.stage}#${d.attempt}${d.message ? ` ${d.message}` : ''}${error ? `: ${error}` : ''}`;
+  return text.length > 72 ? `${text.slice(0, 71)}…` : text;
 }
 
 function table(rows: string[][]): string {

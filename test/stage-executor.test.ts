@@ -43,7 +43,7 @@ describe('worker-thread stage executor', () => {
   });
 
   it('fails clearly when the build has no such stage', async () => {
-    const empty = createThreadExecutor(new URL('../src/stages/index.ts', import.meta.url));
+    const empty = createThreadExecutor(new URL('./fixtures/no-stages.ts', import.meta.url));
     await expect(
       empty.run(request('ingest'), { onProgress: noop, signal: new AbortController().signal }),
     ).rejects.toThrow('stage `ingest` is not available in this build of Steward');

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Queryable, SqlExecutor } from './client.ts';
-import { roleGrants, runEvents, runs, stageAttempts } from './schema.ts';
+import { modelVersions, productionModels, roleGrants, runEvents, runs, stageAttempts } from './schema.ts';
 
 export type RunRow = typeof runs.$inferSelect;
 export type RunEventRow = typeof runEvents.$inferSelect;
@@ -207,4 +207,26 @@ export async function appendEvent(exec: SqlExecutor, e: NewRunEvent): Promise<vo
       e.createdAt ?? new Date(),
     ],
   );
+}
+
+/** Model versions, newest first, with whether each is its pipeline's production version. */
+export function listModelVersions(db: Queryable, pipeline?: string) {
+  return db
+    .select({
+      pipeline: modelVersions.pipeline,
+      version: modelVersions.version,
+      modelType: modelVersions.modelType,
+      task: modelVersions.task,
+      metrics: modelVersions.metrics,
+      datasetHash: modelVersions.datasetHash,
+      specHash: modelVersions.specHash,
+      runNumber: runs.number,
+      createdAt: modelVersions.createdAt,
+      productionVersion: productionModels.version,
+    })
+    .from(modelVersions)
+    .innerJoin(runs, eq(runs.id, modelVersions.runId))
+    .leftJoin(productionModels, eq(productionModels.pipeline, modelVersions.pipeline))
+    .where(pipeline ? eq(modelVersions.pipeline, pipeline) : undefined)
+    .orderBy(asc(modelVersions.pipeline), desc(modelVersions.version));
 }

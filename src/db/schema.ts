@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   check,
+  customType,
   index,
   integer,
   jsonb,
@@ -12,6 +13,12 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+
+/** Binary content (gzipped JSON), as a Buffer on both drivers. */
+const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (value) => (Buffer.isBuffer(value) ? value : Buffer.from(value)),
+});
 
 const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
@@ -161,3 +168,59 @@ export const stageAttempts = pgTable(
     ),
   ],
 );
+
+/**
+ * Dataset snapshots, by content hash (PII columns already removed at ingest). `content` is
+ * the gzipped column data that later stages read; `profile` is the per-column reference that
+ * drift monitoring compares against.
+ */
+export const datasets = pgTable('datasets', {
+  hash: text('hash').primaryKey(),
+  pipeline: text('pipeline').notNull(),
+  source: jsonb('source').notNull(),
+  rowCount: integer('row_count').notNull(),
+  columns: jsonb('columns').notNull(),
+  profile: jsonb('profile').notNull(),
+  content: bytea('content').notNull(),
+  createdAt: createdAt(),
+});
+
+/** A trained, evaluated model: `churn` v1, v2 … with everything needed to serve and trace it. */
+export const modelVersions = pgTable(
+  'model_versions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    pipeline: text('pipeline').notNull(),
+    version: integer('version').notNull(),
+    runId: uuid('run_id')
+      .notNull()
+      .references(() => runs.id),
+    datasetHash: text('dataset_hash')
+      .notNull()
+      .references(() => datasets.hash),
+    specHash: text('spec_hash').notNull(),
+    task: text('task').notNull(),
+    modelType: text('model_type').notNull(),
+    params: jsonb('params').notNull(),
+    /** The model itself (library JSON or tfjs topology + weights), gzipped JSON. */
+    artifact: bytea('artifact').notNull(),
+    /** The fitted feature transform that serving must apply. */
+    transform: jsonb('transform').notNull(),
+    metrics: jsonb('metrics').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('model_versions_pipeline_version').on(t.pipeline, t.version),
+    uniqueIndex('model_versions_run').on(t.runId),
+  ],
+);
+
+/** Which version of each pipeline is in production, set by the deploy stage. */
+export const productionModels = pgTable('production_models', {
+  pipeline: text('pipeline').primaryKey(),
+  version: integer('version').notNull(),
+  runId: uuid('run_id')
+    .notNull()
+    .references(() => runs.id),
+  deployedAt: timestamp('deployed_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});

@@ -65,6 +65,11 @@ export function createHttpRunService(baseUrl: string, token?: string): RunServic
         idempotencyKey,
       );
     },
+    async models(pipeline) {
+      const query = pipeline ? `?pipeline=${encodeURIComponent(pipeline)}` : '';
+      return (await call<{ models: Awaited<ReturnType<RunService['models']>> }>('GET', `/api/models${query}`))
+        .models;
+    },
     async pipelines() {
       return (await call<{ pipelines: string[] }>('GET', '/api/pipelines')).pipelines;
     },

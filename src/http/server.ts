@@ -130,6 +130,9 @@ export function createHttpServer({ service, database, log, apiToken, version }: 
     }
     if (pathname === '/api/pipelines' && method === 'GET')
       return [200, { pipelines: await service.pipelines() }];
+    if (pathname === '/api/models' && method === 'GET') {
+      return [200, { models: await service.models(url.searchParams.get('pipeline') ?? undefined) }];
+    }
     const match = /^\/api\/runs\/([^/]+)(?:\/(approve|reject|cancel))?$/.exec(pathname);
     if (match) {
       const number = parse(RunNumber, (match[1] ?? '').replace(/^#/, ''));

@@ -98,6 +98,13 @@ export function createDirectoryCatalog(dir: string): PipelineCatalog {
           `${file}: name is \`${spec.name}\` but the file is named \`${name}\``,
         );
       }
+      // A CSV path is relative to the spec file; the run keeps the resolved one.
+      if (spec.source.type === 'csv' && !path.isAbsolute(spec.source.path)) {
+        return {
+          ...spec,
+          source: { ...spec.source, path: path.resolve(path.dirname(file), spec.source.path) },
+        };
+      }
       return spec;
     },
   };

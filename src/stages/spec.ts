@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ChecksSpec } from './data/checks-spec.ts';
 import { Duration } from './duration.ts';
+import { ValidationSpec } from './evaluate/validation-spec.ts';
 import { FeaturesSpec } from './features/features-spec.ts';
+import { MODEL_PARAMS } from './train/model-params.ts';
 
 const Name = z
   .string()
@@ -49,15 +51,37 @@ export const PipelineSpec = z
       type: z.enum(['linear', 'logistic', 'mlp', 'random_forest', 'gradient_boosting', 'knn']),
       params: z.record(z.string(), z.unknown()).default({}),
       tuning: z.record(z.string(), z.unknown()).optional(),
+      seed: z.number().int().optional(),
     }),
-    validation: z.record(z.string(), z.unknown()).default({}),
+    validation: ValidationSpec.prefault({}),
     approval: Approval.default(Approval.parse({})),
     deploy: z.record(z.string(), z.unknown()).default({}),
     monitoring: z.record(z.string(), z.unknown()).default({}),
     /** How many times a failed or lost stage is retried before the run fails. */
     retries: z.number().int().min(0).max(10).default(2),
   })
-  .strict();
+  .strict()
+  .superRefine((spec, ctx) => {
+    // Model parameters depend on the model type; report them with the rest of the spec.
+    const parsed = MODEL_PARAMS[spec.model.type].safeParse(spec.model.params);
+    for (const issue of parsed.success ? [] : parsed.error.issues) {
+      ctx.addIssue({ code: 'custom', message: issue.message, path: ['model', 'params', ...issue.path] });
+    }
+    if (spec.model.type === 'linear' && spec.task === 'classification') {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'linear is for regression; use logistic for classification',
+        path: ['model', 'type'],
+      });
+    }
+    if (spec.model.type === 'logistic' && spec.task === 'regression') {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'logistic is for classification; use linear for regression',
+        path: ['model', 'type'],
+      });
+    }
+  });
 export type PipelineSpec = z.infer<typeof PipelineSpec>;
 
 /** One line per problem, with its path, so a person can fix every mistake in one go. */

@@ -64,13 +64,19 @@ export type RunEvent = Envelope &
     | ({ type: 'stage.started'; worker: string } & StageRef)
     | ({ type: 'stage.progress'; message: string; fraction?: number } & StageRef)
     | ({ type: 'stage.done'; summary?: unknown } & StageRef)
-    | ({ type: 'stage.failed'; error: string; cause: 'error' | 'lost' | 'released' } & StageRef)
+    | ({ type: 'stage.failed'; error: string; cause: StageFailureCause } & StageRef)
     | { type: 'approval.grant' }
     | { type: 'approval.reject'; reason?: string }
     | { type: 'approval.expire' }
     | { type: 'run.cancel'; reason?: string }
   );
 export type RunEventType = RunEvent['type'];
+
+/**
+ * Why an attempt failed. `fatal` failures (bad data, a missed threshold) would fail the
+ * same way again, so they end the run at once instead of being retried.
+ */
+export type StageFailureCause = 'error' | 'fatal' | 'lost' | 'released';
 
 /** A side effect the engine must perform, as a durable job, once the transition commits. */
 export type Effect =
@@ -162,8 +168,9 @@ export const pipelineRunMachine = setup({
     /** The event reports on the attempt the run is waiting for; stale reports (a zombie worker) are ignored. */
     isCurrentAttempt: ({ context, event }, params: { stage: StageName }) =>
       isStageEvent(event) && event.stage === params.stage && event.attempt === context.attempts[params.stage],
-    hasAttemptsLeft: ({ context }, params: { stage: StageName }) =>
-      (context.attempts[params.stage] ?? 0) < context.policy.maxAttempts,
+    hasAttemptsLeft: ({ context, event }, params: { stage: StageName }) =>
+      (context.attempts[params.stage] ?? 0) < context.policy.maxAttempts &&
+      !(event.type === 'stage.failed' && event.cause === 'fatal'),
     isPastDeadline: ({ context, event }) => isPastDeadline(context, event.at),
     canDecide: ({ context, event }) => decisionRefusal(context, event.actor) === null,
     completesQuorum: ({ context }) => context.approvals.length + 1 >= context.policy.approval.minApprovals,

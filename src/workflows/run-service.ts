@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/client.ts';
 import {
   findRun,
+  listModelVersions,
   listRuns,
   type RunFilter,
   type RunRef,
@@ -55,6 +56,19 @@ export type ActRequest = {
 
 export type ActResult = { status: 'applied' | 'duplicate'; run: RunView };
 
+export type ModelView = {
+  pipeline: string;
+  version: number;
+  modelType: string;
+  task: string;
+  metrics: Record<string, unknown>;
+  datasetHash: string;
+  specHash: string;
+  run: number;
+  createdAt: string;
+  production: boolean;
+};
+
 /**
  * What people can do with runs, whichever way they come in (CLI, REST, chat). Refusals
  * become StewardErrors whose message says what to do.
@@ -65,6 +79,7 @@ export type RunService = {
   show(ref: RunRef): Promise<RunDetail>;
   act(request: ActRequest): Promise<ActResult>;
   pipelines(): Promise<string[]>;
+  models(pipeline?: string): Promise<ModelView[]>;
 };
 
 const EVENT_OF: Record<RunAction, (reason?: string) => EventInput> = {
@@ -129,5 +144,22 @@ export function createRunService({
       return { status: result.status, run: result.run };
     },
     pipelines: () => catalog.names(),
+    async models(pipeline) {
+      return (await listModelVersions(database.db, pipeline)).map((m) => {
+        const { confusion: _, ...metrics } = m.metrics as Record<string, unknown>;
+        return {
+          pipeline: m.pipeline,
+          version: m.version,
+          modelType: m.modelType,
+          task: m.task,
+          metrics,
+          datasetHash: m.datasetHash,
+          specHash: m.specHash,
+          run: m.runNumber,
+          createdAt: m.createdAt.toISOString(),
+          production: m.productionVersion === m.version,
+        };
+      });
+    },
   };
 }

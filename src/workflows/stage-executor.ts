@@ -38,7 +38,7 @@ const THREAD_ENTRY = new URL('./stage-thread.ts', import.meta.url);
 export type ThreadMessage =
   | { type: 'progress'; message: string; fraction?: number }
   | { type: 'done'; result: StageResult }
-  | { type: 'error'; message: string; stack?: string };
+  | { type: 'error'; message: string; stack?: string; fatal?: boolean };
 
 /**
  * Runs each stage attempt in its own worker thread, so training never blocks the event
@@ -68,7 +68,13 @@ export function createThreadExecutor(module: URL): StageExecutor {
         worker.on('message', (message: ThreadMessage) => {
           if (message.type === 'progress') onProgress(message.message, message.fraction);
           else if (message.type === 'done') settle(() => resolve(message.result));
-          else settle(() => reject(Object.assign(new Error(message.message), { stack: message.stack })));
+          else {
+            const error = Object.assign(new Error(message.message), {
+              stack: message.stack,
+              fatal: message.fatal === true,
+            });
+            settle(() => reject(error));
+          }
         });
         worker.on('error', (error) => settle(() => reject(error)));
         worker.on('exit', (code) => settle(() => reject(new Error(`stage thread exited with code ${code}`))));

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { StageRequest, StageSet } from '../stages/stage.ts';
+import { isFatal, type StageRequest, type StageSet } from '../stages/stage.ts';
 import type { ThreadMessage } from './stage-executor.ts';
 
 /** Inside a worker thread: load the stage module, run one stage, post the result back. */
@@ -21,5 +21,5 @@ try {
   post({ type: 'done', result: result ?? {} });
 } catch (error) {
   const e = error instanceof Error ? error : new Error(String(error));
-  post({ type: 'error', message: e.message, ...(e.stack ? { stack: e.stack } : {}) });
+  post({ type: 'error', message: e.message, fatal: isFatal(error), ...(e.stack ? { stack: e.stack } : {}) });
 }

@@ -4,7 +4,8 @@ import type { Database, Tx } from '../db/client.ts';
 import { findRun, runningAttempts, stageAttemptsOf, staleAttempts } from '../db/runs-repo.ts';
 import { stageAttempts } from '../db/schema.ts';
 import type { Logger } from '../log.ts';
-import type { StageName, StageRequest } from '../stages/stage.ts';
+import { isFatal, type StageName, type StageRequest, type StageResult } from '../stages/stage.ts';
+import { noStore, type StageStore } from '../stages/store.ts';
 import { DeadlineJob, type JobQueue, QUEUE, StageJob } from './jobs.ts';
 import { type ApplyRequest, type ApplyResult, isFinal, type RunEngine, SYSTEM_ACTOR } from './run-engine.ts';
 import { StageAbortedError, type StageExecutor } from './stage-executor.ts';
@@ -14,6 +15,8 @@ export type StageWorkerDeps = {
   jobs: JobQueue;
   engine: RunEngine;
   executor: StageExecutor;
+  /** Loads what stages read and stores what they produce. @default noStore */
+  store?: StageStore;
   log: Logger;
   /** Shown in the timeline and the lease ("host:pid"). */
   workerId: string;
@@ -47,6 +50,7 @@ type Abort = 'shutdown' | 'lost' | 'superseded';
 
 export function createStageWorker(deps: StageWorkerDeps): StageWorker {
   const { database, jobs, engine, executor, log, workerId } = deps;
+  const store = deps.store ?? noStore;
   const concurrency = deps.concurrency ?? 2;
   const leaseMs = deps.leaseMs ?? 30_000;
   const heartbeatMs = deps.heartbeatMs ?? Math.max(100, Math.floor(leaseMs / 6));
@@ -108,8 +112,18 @@ export function createStageWorker(deps: StageWorkerDeps): StageWorker {
     status: 'done' | 'failed' | 'released',
     fields: { output?: unknown; error?: string },
     event: ApplyRequest['event'] | undefined,
+    persist?: (tx: Tx) => Promise<{ output: unknown; event: ApplyRequest['event'] }>,
   ): Promise<ApplyResult | undefined> {
     return engine.transaction(async (tx: Tx, apply) => {
+      if (persist) {
+        // Only while we still hold the lease: a lost attempt must not store anything.
+        const [held] = await tx
+          .select({ status: stageAttempts.status })
+          .from(stageAttempts)
+          .where(leaseOf(c))
+          .for('update');
+        if (held?.status === 'running') ({ output: fields.output, event } = await persist(tx));
+      }
       const [lease] = await tx
         .update(stageAttempts)
         .set({ status, output: fields.output ?? null, error: fields.error ?? null, finishedAt: sql`now()` })
@@ -158,6 +172,7 @@ export function createStageWorker(deps: StageWorkerDeps): StageWorker {
       attempt: c.attempt,
       inputs,
     };
+    request.artifacts = await store.load(database.db, request);
     const stageLog = log.child({ run: run.number, stage: c.stage, attempt: c.attempt });
     const heartbeat = setInterval(() => void beat(c, controller, stageLog), heartbeatMs);
     let lastProgress = 0;
@@ -185,17 +200,16 @@ export function createStageWorker(deps: StageWorkerDeps): StageWorker {
         },
       });
       clearInterval(heartbeat);
-      await finish(
-        c,
-        'done',
-        { output: result.output ?? null },
-        {
-          type: 'stage.done',
-          stage: c.stage,
-          attempt: c.attempt,
-          summary: result.summary ?? null,
-        },
-      );
+      const done = (r: StageResult): ApplyRequest['event'] => ({
+        type: 'stage.done',
+        stage: c.stage,
+        attempt: c.attempt,
+        summary: r.summary ?? null,
+      });
+      await finish(c, 'done', { output: result.output ?? null }, done(result), async (tx) => {
+        const stored = await store.save(tx, request, result);
+        return { output: stored.output ?? null, event: done(stored) };
+      });
       stageLog.info('stage done', { ms: Math.round(performance.now() - t0) });
     } catch (error) {
       clearInterval(heartbeat);
@@ -232,7 +246,7 @@ export function createStageWorker(deps: StageWorkerDeps): StageWorker {
           type: 'stage.failed',
           stage: c.stage,
           attempt: c.attempt,
-          cause: 'error',
+          cause: isFatal(error) ? 'fatal' : 'error',
           error: message,
         },
       );

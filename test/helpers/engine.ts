@@ -2,6 +2,8 @@ import { grantRole } from '../../src/db/runs-repo.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createMemoryCatalog } from '../../src/stages/catalog.ts';
 import { PipelineSpec } from '../../src/stages/spec.ts';
+import type { StageSet } from '../../src/stages/stage.ts';
+import type { StageStore } from '../../src/stages/store.ts';
 import { type Clock, createRunEngine, type RunEngine } from '../../src/workflows/run-engine.ts';
 import { createInlineExecutor } from '../../src/workflows/stage-executor.ts';
 import { createStageWorker, type StageWorker } from '../../src/workflows/stage-worker.ts';
@@ -25,7 +27,7 @@ export type EngineHarness = TestDatabase & { engine: RunEngine; worker: StageWor
 /** A database, an engine over the given specs, and an inline worker; users alice (operator), bob and carol (approvers). */
 export async function engineHarness(
   backend: Backend,
-  options: { specs?: PipelineSpec[]; clock?: Clock } = {},
+  options: { specs?: PipelineSpec[]; clock?: Clock; stages?: StageSet; store?: StageStore } = {},
 ): Promise<EngineHarness> {
   const t = await testDatabase(backend);
   const engine = createRunEngine({
@@ -39,7 +41,8 @@ export async function engineHarness(
     database: t.database,
     jobs: t.jobs,
     engine,
-    executor: createInlineExecutor(stages),
+    executor: createInlineExecutor(options.stages ?? stages),
+    ...(options.store ? { store: options.store } : {}),
     log: silentLogger,
     workerId: 'test-worker',
     concurrency: 4,

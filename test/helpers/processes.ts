@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli.ts';
+import { noStore } from '../../src/stages/store.ts';
 import type { RunDetail } from '../../src/workflows/run-service.ts';
 
 const LAUNCHER = fileURLToPath(new URL('../fixtures/steward.ts', import.meta.url));
@@ -23,16 +24,20 @@ export function spawnSteward(args: string[], env: NodeJS.ProcessEnv): Proc {
   return { child, output: () => chunks.join(''), exited };
 }
 
-/** Runs a CLI command in this process; returns exit code and what it printed. */
+/**
+ * Runs a CLI command in this process; returns exit code and what it printed. With `real`
+ * it runs Steward's own stages instead of the stand-ins.
+ */
 export async function cli(
   args: string[],
   env: NodeJS.ProcessEnv,
+  real = false,
 ): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
   const code = await main(
     args,
-    { stagesModule: STAGES },
+    real ? {} : { stagesModule: STAGES, store: noStore },
     { out: (l) => out.push(`${l}\n`), err: (l) => err.push(`${l}\n`) },
     { ...process.env, STEWARD_LOG_LEVEL: 'silent', ...env },
   );

@@ -1,0 +1,55 @@
+import { selectRows } from '../ml/matrix.ts';
+import { PipelineSpec } from '../spec.ts';
+import type { StageFn } from '../stage.ts';
+import { fitModel } from '../train/fit-model.ts';
+import { MODEL_PARAMS, withRunOverrides } from '../train/model-params.ts';
+import { failOnBadInput } from './failures.ts';
+import { pick, prepare, requireDataset, requireTransform } from './inputs.ts';
+
+/**
+ * Train: fits the spec's model on the training rows (the holdout stays unseen), after a
+ * hyper-parameter search when `model.tuning` asks for one. Run params override model
+ * params (`steward run churn epochs=30`).
+ */
+export const train: StageFn = async (request, context) => {
+  const spec = PipelineSpec.parse(request.run.spec);
+  const type = spec.model.type;
+  const known = Object.keys(MODEL_PARAMS[type].shape);
+  const params = await failOnBadInput('train', () =>
+    MODEL_PARAMS[type].parse(withRunOverrides(spec.model.params, request.run.params, known)),
+  );
+  const { X, y, split } = await failOnBadInput('train', () =>
+    prepare(spec, requireDataset(request), requireTransform(request)),
+  );
+  context.progress(`training ${type} on ${split.train.length} rows × ${X.cols} features`);
+  const started = performance.now();
+  const fitted = await failOnBadInput('train', () =>
+    fitModel({
+      type,
+      task: spec.task,
+      X: selectRows(X, split.train),
+      y: pick(y, split.train),
+      params: params as Record<string, unknown>,
+      ...(spec.model.tuning ? { tuning: spec.model.tuning } : {}),
+      onProgress: context.progress,
+    }),
+  );
+  const seconds = Math.round((performance.now() - started) / 10) / 100;
+  const tuning = fitted.tuning
+    ? {
+        metric: fitted.tuning.metric,
+        bestScore: fitted.tuning.bestScore,
+        trials: fitted.tuning.trials.length,
+      }
+    : undefined;
+  return {
+    output: { model: fitted.model.toJSON(), modelType: type, params: fitted.params, tuning: tuning ?? null },
+    summary: {
+      model: type,
+      params: fitted.params,
+      trainRows: split.train.length,
+      seconds,
+      ...(tuning ? { tuning } : {}),
+    },
+  };
+};

@@ -1,0 +1,156 @@
+import { and, desc, eq, max } from 'drizzle-orm';
+import type { Queryable, Tx } from '../db/client.ts';
+import { datasets, modelVersions, productionModels } from '../db/schema.ts';
+import { packJson, packTable, unpackJson, unpackTable } from './data/serialize.ts';
+import { PipelineSpec, specHash } from './spec.ts';
+import { StageFailure, type StageRequest, type StageResult } from './stage.ts';
+
+/**
+ * The stages' storage, used by the worker on its own thread: `load` before a stage runs
+ * (datasets, the production model), `save` in the same transaction that records the
+ * stage as done (dataset snapshots, model versions, the production pointer). Stages in
+ * worker threads thus never touch the database, and what a stage produced is stored
+ * exactly once with the event that says it finished.
+ */
+export type StageStore = {
+  load(db: Queryable, request: StageRequest): Promise<StageRequest['artifacts']>;
+  save(tx: Tx, request: StageRequest, result: StageResult): Promise<StageResult>;
+};
+
+/** A store that keeps nothing, for stages that need none (engine tests). */
+export const noStore: StageStore = { load: async () => ({}), save: async (_tx, _request, result) => result };
+
+type IngestOutput = { datasetHash: string };
+type TrainOutput = { model: unknown; modelType: string; params: unknown };
+type FeaturesOutput = { transform: unknown };
+type EvaluateOutput = { metrics: unknown; version?: number };
+
+export async function loadDataset(db: Queryable, hash: string) {
+  const [row] = await db.select().from(datasets).where(eq(datasets.hash, hash));
+  if (!row) throw new StageFailure(`dataset ${hash.slice(0, 12)} is not stored; run the pipeline again`);
+  return unpackTable(row.content);
+}
+
+export async function productionModel(db: Queryable, pipeline: string) {
+  const [row] = await db
+    .select({
+      version: modelVersions.version,
+      artifact: modelVersions.artifact,
+      transform: modelVersions.transform,
+    })
+    .from(productionModels)
+    .innerJoin(
+      modelVersions,
+      and(
+        eq(modelVersions.pipeline, productionModels.pipeline),
+        eq(modelVersions.version, productionModels.version),
+      ),
+    )
+    .where(eq(productionModels.pipeline, pipeline));
+  return row ? { version: row.version, model: unpackJson(row.artifact), transform: row.transform } : null;
+}
+
+export function createStageStore(): StageStore {
+  return {
+    async load(db, request) {
+      const ingest = request.inputs.ingest as IngestOutput | undefined;
+      const needsData = ['checks', 'features', 'train', 'evaluate'].includes(request.stage);
+      const artifacts: NonNullable<StageRequest['artifacts']> = {};
+      if (needsData && ingest?.datasetHash) artifacts.dataset = await loadDataset(db, ingest.datasetHash);
+      if (request.stage === 'evaluate') artifacts.champion = await productionModel(db, request.run.pipeline);
+      return artifacts;
+    },
+
+    async save(tx, request, result) {
+      const fresh = result.artifacts?.newDataset;
+      if (fresh) {
+        await tx
+          .insert(datasets)
+          .values({
+            hash: fresh.hash,
+            pipeline: request.run.pipeline,
+            source: fresh.source,
+            rowCount: fresh.table.rowCount,
+            columns: fresh.table.columns.map((c) => ({ name: c.name, type: c.type })),
+            profile: fresh.profile,
+            content: packTable(fresh.table),
+          })
+          .onConflictDoNothing();
+      }
+      if (request.stage === 'evaluate') return registerModel(tx, request, result);
+      if (request.stage === 'deploy') return promote(tx, request, result);
+      return result;
+    },
+  };
+}
+
+/** Registers the evaluated model as the pipeline's next version (once per run). */
+async function registerModel(tx: Tx, request: StageRequest, result: StageResult): Promise<StageResult> {
+  const spec = PipelineSpec.parse(request.run.spec);
+  const train = request.inputs.train as TrainOutput;
+  const features = request.inputs.features as FeaturesOutput;
+  const ingest = request.inputs.ingest as IngestOutput;
+  const output = result.output as EvaluateOutput;
+  const [existing] = await tx
+    .select({ version: modelVersions.version })
+    .from(modelVersions)
+    .where(eq(modelVersions.runId, request.run.id));
+  let version = existing?.version;
+  if (version === undefined) {
+    const [{ latest } = { latest: 0 }] = await tx
+      .select({ latest: max(modelVersions.version) })
+      .from(modelVersions)
+      .where(eq(modelVersions.pipeline, request.run.pipeline));
+    version = (latest ?? 0) + 1;
+    await tx.insert(modelVersions).values({
+      pipeline: request.run.pipeline,
+      version,
+      runId: request.run.id,
+      datasetHash: ingest.datasetHash,
+      specHash: specHash(spec),
+      task: spec.task,
+      modelType: train.modelType,
+      params: train.params ?? {},
+      artifact: packJson(train.model),
+      transform: features.transform,
+      metrics: output.metrics,
+    });
+  }
+  return {
+    ...result,
+    output: { ...output, version },
+    summary: { ...(result.summary as object), version },
+  };
+}
+
+/** Makes this run's model (or the version a deploy run names) the pipeline's production version. */
+async function promote(tx: Tx, request: StageRequest, result: StageResult): Promise<StageResult> {
+  const requested = request.run.params.version
+    ? Number(request.run.params.version.replace(/^v/, ''))
+    : undefined;
+  const [row] = await tx
+    .select({ version: modelVersions.version })
+    .from(modelVersions)
+    .where(
+      requested !== undefined
+        ? and(eq(modelVersions.pipeline, request.run.pipeline), eq(modelVersions.version, requested))
+        : eq(modelVersions.runId, request.run.id),
+    )
+    .orderBy(desc(modelVersions.version))
+    .limit(1);
+  if (!row) {
+    throw new StageFailure(
+      requested !== undefined
+        ? `${request.run.pipeline} has no model version v${requested}`
+        : `run #${request.run.number} registered no model version to deploy`,
+    );
+  }
+  await tx
+    .insert(productionModels)
+    .values({ pipeline: request.run.pipeline, version: row.version, runId: request.run.id })
+    .onConflictDoUpdate({
+      target: productionModels.pipeline,
+      set: { version: row.version, runId: request.run.id, deployedAt: new Date() },
+    });
+  return { ...result, output: { version: row.version }, summary: { production: `v${row.version}` } };
+}
