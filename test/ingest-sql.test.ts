@@ -47,7 +47,10 @@ describe.runIf(url)('ingest from a SQL source (PostgreSQL)', () => {
   });
 
   it('reads the query into a typed table, without the PII column', async () => {
-    const result = await ingest(request({ type: 'sql', query: `select * from ${table} order by amount`, url }), context);
+    const result = await ingest(
+      request({ type: 'sql', query: `select * from ${table} order by amount`, url }),
+      context,
+    );
     expect(result.output).toMatchObject({
       rows: 60,
       piiRemoved: 1,
@@ -61,7 +64,9 @@ describe.runIf(url)('ingest from a SQL source (PostgreSQL)', () => {
   });
 
   it('ends the run with the database error for a bad query, without retrying', async () => {
-    await expect(ingest(request({ type: 'sql', query: 'select * from no_such_table', url }), context)).rejects.toMatchObject({
+    await expect(
+      ingest(request({ type: 'sql', query: 'select * from no_such_table', url }), context),
+    ).rejects.toMatchObject({
       fatal: true,
       message: expect.stringContaining('relation "no_such_table" does not exist'),
     });

@@ -2,25 +2,36 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/client.ts';
 import { datasets, modelVersions, stageAttempts } from '../src/db/schema.ts';
 import { silentLogger } from '../src/log.ts';
 import { unpackJson, unpackTable } from '../src/stages/data/serialize.ts';
+import { backends, type TestDatabase, testDatabase } from './helpers/database.ts';
 import { cli } from './helpers/processes.ts';
 
 const PIPELINES = fileURLToPath(new URL('../pipelines', import.meta.url));
 
-/** The shipped example pipelines, end to end through the CLI on a fresh embedded database. */
-describe('steward run churn on a fresh data dir', () => {
+/** The shipped example pipelines, end to end through the CLI on a fresh database. */
+describe.each(backends())('steward run churn on a fresh %s database', (backend) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-churn-'));
   const env = {
     STEWARD_DATA_DIR: dir,
     STEWARD_PIPELINES_DIR: PIPELINES,
     DATABASE_URL: '',
-    STEWARD_ADMINS: 'bob',
+    STEWARD_ADMINS: 'bob,local',
   };
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  let postgres: TestDatabase | undefined;
+  beforeAll(async () => {
+    if (backend === 'postgres') {
+      postgres = await testDatabase('postgres');
+      env.DATABASE_URL = postgres.url ?? '';
+    }
+  });
+  afterAll(async () => {
+    await postgres?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
   const showJson = async (n: number) => JSON.parse((await cli(['show', String(n), '--json'], env, true)).out);
 
   it('reaches the approval gate with the dataset hash, every check, the metrics and no champion yet', async () => {
@@ -62,7 +73,12 @@ describe('steward run churn on a fresh data dir', () => {
 
   it('keeps PII out of the dataset statistics, the stored transform and the metrics report', async () => {
     const { run } = await showJson(2);
-    const database = await openDatabase({ dataDir: dir, command: 'test', log: silentLogger });
+    const database = await openDatabase({
+      databaseUrl: env.DATABASE_URL || undefined,
+      dataDir: dir,
+      command: 'test',
+      log: silentLogger,
+    });
     try {
       const stored = [
         await database.db.select().from(datasets),

@@ -151,21 +151,7 @@ function restore(row: Pick<LockedRun, 'number' | 'machineVersion' | 'snapshot'>)
 }
 
 /** The run columns a view is made of. */
-export type ViewableRun = Pick<
-  LockedRun,
-  | 'id'
-  | 'number'
-  | 'pipeline'
-  | 'kind'
-  | 'state'
-  | 'snapshot'
-  | 'version'
-  | 'requestedBy'
-  | 'params'
-  | 'createdAt'
-  | 'updatedAt'
-  | 'finishedAt'
->;
+export type ViewableRun = Omit<LockedRun, 'machineVersion' | 'seenSeq'>;
 
 export function toView(row: ViewableRun): RunView {
   const context = (row.snapshot as { context: RunContext }).context;
