@@ -1,6 +1,14 @@
 import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Queryable, SqlExecutor } from './client.ts';
-import { modelVersions, productionModels, roleGrants, runEvents, runs, stageAttempts } from './schema.ts';
+import {
+  chatMessages,
+  modelVersions,
+  productionModels,
+  roleGrants,
+  runEvents,
+  runs,
+  stageAttempts,
+} from './schema.ts';
 
 export type RunRow = typeof runs.$inferSelect;
 export type RunEventRow = typeof runEvents.$inferSelect;
@@ -229,4 +237,25 @@ export function listModelVersions(db: Queryable, pipeline?: string) {
     .leftJoin(productionModels, eq(productionModels.pipeline, modelVersions.pipeline))
     .where(pipeline ? eq(modelVersions.pipeline, pipeline) : undefined)
     .orderBy(asc(modelVersions.pipeline), desc(modelVersions.version));
+}
+
+/** Removes a user's grant (global when `pipeline` is '*'); returns whether one existed. */
+export async function revokeRole(db: Queryable, userId: string, pipeline: string): Promise<boolean> {
+  const removed = await db
+    .delete(roleGrants)
+    .where(and(eq(roleGrants.userId, userId), eq(roleGrants.pipeline, pipeline)))
+    .returning({ role: roleGrants.role });
+  return removed.length > 0;
+}
+
+export function chatMessagesOf(db: Queryable, runId: string) {
+  return db.select().from(chatMessages).where(eq(chatMessages.runId, runId));
+}
+
+/** Remembers which chat message shows what of a run; the first record for a purpose wins. */
+export async function recordChatMessage(
+  db: Queryable,
+  message: { runId: string; purpose: string; channel: string; ts: string },
+): Promise<void> {
+  await db.insert(chatMessages).values(message).onConflictDoNothing();
 }

@@ -15,7 +15,24 @@ export type StageJob = z.infer<typeof StageJob>;
 export const DeadlineJob = z.object({ runId: z.uuid(), at: z.iso.datetime() });
 export type DeadlineJob = z.infer<typeof DeadlineJob>;
 
-export const QUEUE = { stage: 'steward_stage', deadline: 'steward_deadline' } as const;
+export const NotifyJob = z.object({ runId: z.uuid() });
+export type NotifyJob = z.infer<typeof NotifyJob>;
+
+export const QUEUE = {
+  stage: 'steward_stage',
+  deadline: 'steward_deadline',
+  notify: 'steward_notify',
+} as const;
+
+/**
+ * The notify queue is `stately`: per run at most one job waiting and one running, so a
+ * burst of events becomes one chat update that renders the run as it is by then.
+ */
+const POLICY: Record<QueueName, 'standard' | 'stately'> = {
+  steward_stage: 'standard',
+  steward_deadline: 'standard',
+  steward_notify: 'stately',
+};
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
 
 export type FetchedJob = { id: string; name: string; data: unknown };
@@ -28,6 +45,8 @@ export type FetchedJob = { id: string; name: string; data: unknown };
 export type JobQueue = {
   enqueueStage(db: SqlExecutor, job: StageJob): Promise<string>;
   enqueueDeadline(db: SqlExecutor, job: DeadlineJob): Promise<string | null>;
+  /** Asks for the run's chat messages to be brought up to date, at most about once a second. */
+  enqueueNotify(db: SqlExecutor, job: NotifyJob): Promise<string | null>;
   /** Claims up to `limit` jobs (SKIP LOCKED), inside the caller's transaction when `db` is given. */
   fetch(queue: QueueName, limit: number, db?: SqlExecutor): Promise<FetchedJob[]>;
   complete(queue: QueueName, id: string, db?: SqlExecutor): Promise<void>;
@@ -56,7 +75,7 @@ export async function createJobQueue({ database, log, supervise }: JobQueueOptio
   boss.on('error', (error: Error) => log.warn('job queue error', { error: error.message }));
   await boss.start();
   for (const name of Object.values(QUEUE)) {
-    if (!(await boss.getQueue(name))) await boss.createQueue(name, { name, policy: 'standard' });
+    if (!(await boss.getQueue(name))) await boss.createQueue(name, { name, policy: POLICY[name] });
   }
 
   return {
@@ -72,6 +91,16 @@ export async function createJobQueue({ database, log, supervise }: JobQueueOptio
         retryLimit: 20,
         retryDelay: 5,
         retryBackoff: true,
+      });
+    },
+    enqueueNotify(db, job) {
+      // Slack allows about one update per second per message: wait a second, gathering events.
+      return boss.send(QUEUE.notify, job, {
+        db,
+        singletonKey: job.runId,
+        startAfter: 1,
+        retryLimit: 3,
+        retryDelay: 2,
       });
     },
     async fetch(queue, limit, db) {

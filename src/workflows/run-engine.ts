@@ -109,6 +109,8 @@ export type RunEngineDeps = {
   catalog: PipelineCatalog;
   clock: Clock;
   log: Logger;
+  /** Enqueue a chat notification with every applied event (when a chat is connected). @default false */
+  notify?: boolean;
 };
 
 export const isFinal = (state: string): boolean => (FINAL_STATES as readonly string[]).includes(state);
@@ -177,7 +179,14 @@ export function toView(row: ViewableRun): RunView {
   };
 }
 
-export function createRunEngine({ database, jobs, catalog, clock, log }: RunEngineDeps): RunEngine {
+export function createRunEngine({
+  database,
+  jobs,
+  catalog,
+  clock,
+  log,
+  notify = false,
+}: RunEngineDeps): RunEngine {
   const listeners = new Set<(result: Extract<ApplyResult, { status: 'applied' }>) => void>();
 
   function announce(result: ApplyResult): ApplyResult {
@@ -278,6 +287,7 @@ export function createRunEngine({ database, jobs, catalog, clock, log }: RunEngi
       });
     }
     await enqueueEffects(tx, row.id, actions);
+    if (notify) await jobs.enqueueNotify(executor, { runId: row.id });
     log.debug('event applied', { run: row.number, type: event.type, from, to, seq });
     return { status: 'applied', run: toView(updated), from, to, seq };
   }

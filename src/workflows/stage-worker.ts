@@ -6,7 +6,7 @@ import { stageAttempts } from '../db/schema.ts';
 import type { Logger } from '../log.ts';
 import { isFatal, type StageName, type StageRequest, type StageResult } from '../stages/stage.ts';
 import { noStore, type StageStore } from '../stages/store.ts';
-import { DeadlineJob, type JobQueue, QUEUE, StageJob } from './jobs.ts';
+import { DeadlineJob, type JobQueue, NotifyJob, QUEUE, StageJob } from './jobs.ts';
 import { type ApplyRequest, type ApplyResult, isFinal, type RunEngine, SYSTEM_ACTOR } from './run-engine.ts';
 import { StageAbortedError, type StageExecutor } from './stage-executor.ts';
 
@@ -15,6 +15,8 @@ export type StageWorkerDeps = {
   jobs: JobQueue;
   engine: RunEngine;
   executor: StageExecutor;
+  /** Brings a run's chat messages up to date (notify jobs); without one they are dropped. */
+  notifier?: (runId: string) => Promise<void>;
   /** Loads what stages read and stores what they produce. @default noStore */
   store?: StageStore;
   log: Logger;
@@ -332,6 +334,19 @@ export function createStageWorker(deps: StageWorkerDeps): StageWorker {
     }
   }
 
+  async function sendNotifications(): Promise<void> {
+    for (const job of await jobs.fetch(QUEUE.notify, 10)) {
+      const parsed = NotifyJob.safeParse(job.data);
+      try {
+        if (parsed.success && deps.notifier) await deps.notifier(parsed.data.runId);
+        await jobs.complete(QUEUE.notify, job.id);
+      } catch (error) {
+        log.warn('chat notification failed; it will be retried', { error: (error as Error).message });
+        await jobs.fail(QUEUE.notify, job.id, (error as Error).message);
+      }
+    }
+  }
+
   function launch(c: Claim): Promise<void> {
     const controller = new AbortController();
     const done = execute(c, controller)
@@ -350,6 +365,7 @@ export function createStageWorker(deps: StageWorkerDeps): StageWorker {
       await reap();
     }
     await fireDeadlines();
+    await sendNotifications();
     const free = concurrency - inFlight.size;
     if (free <= 0 || stopping) return [];
     return (await claim(free)).map(launch);

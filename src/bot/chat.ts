@@ -1,0 +1,57 @@
+import type { KnownBlock, View } from '@slack/types';
+import type { WebClient } from '@slack/web-api';
+
+export type ChatMessage = { text: string; blocks?: KnownBlock[] };
+
+/**
+ * Everything Steward says in chat goes through this port. The Slack adapter is Bolt's Web
+ * API client; the memory adapter records calls for tests.
+ */
+export type ChatPort = {
+  post(channel: string, message: ChatMessage, thread?: string): Promise<{ channel: string; ts: string }>;
+  update(channel: string, ts: string, message: ChatMessage): Promise<void>;
+  postEphemeral(channel: string, user: string, message: ChatMessage): Promise<void>;
+  openView(triggerId: string, view: View): Promise<void>;
+  publishHome(user: string, view: View): Promise<void>;
+};
+
+export function createSlackChat(client: WebClient): ChatPort {
+  return {
+    async post(channel, message, thread) {
+      const result = await client.chat.postMessage({
+        channel,
+        text: message.text,
+        ...(message.blocks ? { blocks: message.blocks } : {}),
+        ...(thread ? { thread_ts: thread } : {}),
+        unfurl_links: false,
+      });
+      if (!result.ts) throw new Error(`chat.postMessage to ${channel} returned no ts`);
+      return { channel: result.channel ?? channel, ts: result.ts };
+    },
+    async update(channel, ts, message) {
+      await client.chat.update({
+        channel,
+        ts,
+        text: message.text,
+        ...(message.blocks ? { blocks: message.blocks } : {}),
+      });
+    },
+    async postEphemeral(channel, user, message) {
+      await client.chat.postEphemeral({
+        channel,
+        user,
+        text: message.text,
+        ...(message.blocks ? { blocks: message.blocks } : {}),
+      });
+    },
+    async openView(triggerId, view) {
+      await client.views.open({ trigger_id: triggerId, view });
+    },
+    async publishHome(user, view) {
+      await client.views.publish({
+        user_id: user,
+        view: view as Parameters<WebClient['views']['publish']>[0]['view'],
+      });
+    },
+  };
+}
