@@ -21,14 +21,24 @@
  * interpreter, where `apt-get install python3-sklearn` puts scikit-learn), whichever can
  * import sklearn first.
  *
- * Protocol: preprocessing (standardising, for logistic regression and k-NN) is fitted on the
- * train rows outside the timed region, on both sides. Fit time is the fastest of up to 5
- * fits on the small sets (first-call and JIT noise would otherwise dominate milliseconds)
- * and up to 3 on the generated set, stopping once 2 s of fitting has been spent, by the
- * same rule on both sides. scikit-learn runs with default model parameters (seeded) on one thread
+ * Protocol: preprocessing (standardising, for logistic regression, k-NN and the MLP) is
+ * fitted on the train rows outside the timed region, on both sides. Fit time is the fastest
+ * of up to 5 fits on the small sets (first-call and JIT noise would otherwise dominate
+ * milliseconds) and up to 3 on the generated set, stopping once 2 s of fitting has been
+ * spent, by the same rule on both sides. scikit-learn runs with default model parameters
+ * (seeded; the MLP's are set to match, below) on one thread
  * (OMP/BLAS, `--sklearn-threads` to change), like Steward's one Node thread: per-core cost
  * is what the comparison is about, and multi-threaded OpenMP proved erratic on a shared
  * 2-core machine (see `runPython`). Random forests are single-threaded on both sides anyway.
+ *
+ * MLP: Steward's `fitMlp` (TensorFlow.js, on the backend `loadTf` picks and the header
+ * prints; wasm is single-threaded in Node) beside scikit-learn's MLPClassifier/MLPRegressor,
+ * both with hidden layers (32, 16), ReLU, Adam, no L2 penalty (`alpha=0`, as `l2: 0`), a fixed
+ * epoch count with no early stopping, and the same batch size and learning rate (`MLP_SMALL`,
+ * `MLP_LARGE`). For regression scikit-learn's MLPRegressor is wrapped in a
+ * TransformedTargetRegressor with StandardScaler, since fitMlp standardises the target
+ * internally. TensorFlow.js is loaded and one tiny fit is run before any timing, so the import
+ * and its first-call kernel setup are not counted; each MLP is disposed after scoring.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -52,13 +62,16 @@ import {
   holdoutSplit,
   type Matrix,
   type Model,
+  matrix,
   rmse,
   rocAucOvr,
   type Task,
 } from '../src/stages/ml/index.ts';
+import { fitMlp, type MlpModel } from '../src/stages/ml/mlp.ts';
+import { loadTf } from '../src/stages/ml/tf.ts';
 import { makeClassification } from '../test/ml/synthetic.ts';
 
-type Family = 'linear' | 'logistic' | 'gbm' | 'forest' | 'knn';
+type Family = 'linear' | 'logistic' | 'gbm' | 'forest' | 'knn' | 'mlp';
 type Kind = 'binary' | 'multiclass' | 'regression';
 type MetricName = 'auc' | 'accuracy' | 'rmse';
 
@@ -72,6 +85,21 @@ const LARGE_REPEATS = 3;
 /** Repeated fits stop once this much fitting time is spent (at least one fit always runs). */
 const FIT_BUDGET_SECONDS = 2;
 const SMALL_TREES = 100;
+
+/** MLP training settings, the same on both sides. */
+type MlpSettings = { epochs: number; batch_size: number; learning_rate: number };
+/**
+ * Small sets: 200 epochs of batch 32 at Adam's default step (scikit-learn's max_iter and
+ * learning_rate_init defaults), enough for both to converge on a few hundred rows; a larger
+ * step (0.003, 0.01) only overfits diabetes more on scikit-learn's side.
+ */
+const MLP_SMALL: MlpSettings = { epochs: 200, batch_size: 32, learning_rate: 0.001 };
+/**
+ * The generated set: 10 epochs of batch 64 (11,720 steps on 75,000 rows): about 2.3 s for
+ * scikit-learn and 20 s for TensorFlow.js wasm on the 2-core benchmark machine.
+ */
+const MLP_LARGE: MlpSettings = { epochs: 10, batch_size: 64, learning_rate: 0.001 };
+const MLP_HIDDEN = [32, 16];
 
 const METRICS: Record<Kind, MetricName[]> = {
   binary: ['auc'],
@@ -95,9 +123,7 @@ const FAMILIES: { family: Family; label: string; tasks: Task[]; scaled: boolean 
   { family: 'gbm', label: 'grad. boosting', tasks: ['classification', 'regression'], scaled: false },
   { family: 'forest', label: 'random forest', tasks: ['classification', 'regression'], scaled: false },
   { family: 'knn', label: 'knn (k=5)', tasks: ['classification', 'regression'], scaled: true },
-  // MLP: add it here when the TensorFlow.js fitter lands (being built by a colleague). Its
-  // fit is async, so `runSteward` will need an await for it, and the Python side an
-  // MLPClassifier/MLPRegressor with matching layers on standardised features.
+  { family: 'mlp', label: 'mlp (32, 16)', tasks: ['classification', 'regression'], scaled: true },
 ];
 
 type Dataset = {
@@ -106,6 +132,8 @@ type Dataset = {
   table: Table;
   /** Trees per forest on both sides. */
   trees: number;
+  /** MLP epochs, batch size and learning rate on both sides. */
+  mlp: MlpSettings;
   repeats: number;
 };
 
@@ -225,16 +253,22 @@ for name, loader in [('breast_cancer', load_breast_cancer), ('wine', load_wine),
 
 /** Fits scikit-learn's counterparts on the split CSVs; jobs come on stdin, results go to stdout as JSON. */
 const SKLEARN_SCRIPT = `
-import json, sys, time
+import json, sys, time, warnings
 import numpy as np
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.ensemble import (HistGradientBoostingClassifier, HistGradientBoostingRegressor,
                               RandomForestClassifier, RandomForestRegressor)
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import accuracy_score, mean_squared_error, roc_auc_score
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import StandardScaler
 
-def make(family, task, trees):
+# The MLP runs a fixed number of epochs on purpose; "did not converge" is expected.
+warnings.filterwarnings('ignore', category=ConvergenceWarning)
+
+def make(family, task, trees, mlp):
     c = task == 'classification'
     if family == 'linear': return LinearRegression()
     if family == 'logistic': return LogisticRegression()
@@ -242,6 +276,13 @@ def make(family, task, trees):
     if family == 'forest':
         return (RandomForestClassifier if c else RandomForestRegressor)(n_estimators=trees, random_state=0)
     if family == 'knn': return KNeighborsClassifier(5) if c else KNeighborsRegressor(5)
+    if family == 'mlp':
+        params = dict(hidden_layer_sizes=tuple(mlp['hidden']), activation='relu', solver='adam', alpha=0.0,
+                      batch_size=mlp['batch_size'], learning_rate_init=mlp['learning_rate'],
+                      max_iter=mlp['epochs'], early_stopping=False, n_iter_no_change=10**9, random_state=0)
+        if c: return MLPClassifier(**params)
+        # fitMlp standardises the target internally; so does this wrapper.
+        return TransformedTargetRegressor(regressor=MLPRegressor(**params), transformer=StandardScaler())
     raise ValueError(family)
 
 results = {}
@@ -256,7 +297,7 @@ for job in json.load(sys.stdin):
         A, At = scaled if is_scaled else (X, Xt)
         best, spent, r = float('inf'), 0.0, 0
         while r < job['repeats'] and spent < job['budget']:
-            model = make(family, job['task'], job['trees'])
+            model = make(family, job['task'], job['trees'], job['mlp'])
             t0 = time.perf_counter()
             model.fit(A, y)
             seconds = time.perf_counter() - t0
@@ -336,7 +377,15 @@ function prepare(dataset: Dataset, dir: string): Prepared {
   };
 }
 
-function fitSteward(family: Family, task: Task, X: Matrix, y: Float64Array, trees: number): Model {
+/** Any fitted model; the MLP's weights live in TensorFlow's memory and must be disposed. */
+type Fitted = Model | MlpModel;
+
+function dispose(model: Fitted | undefined): void {
+  if (model?.kind === 'mlp') model.dispose();
+}
+
+async function fitSteward(family: Family, data: Prepared, X: Matrix, y: Float64Array): Promise<Fitted> {
+  const { task, trees } = data;
   const classification = task === 'classification';
   switch (family) {
     case 'linear':
@@ -351,22 +400,33 @@ function fitSteward(family: Family, task: Task, X: Matrix, y: Float64Array, tree
         : fitForestRegressor(X, y, { nEstimators: trees, seed: 0 });
     case 'knn':
       return classification ? fitKnnClassifier(X, y, { k: 5 }) : fitKnnRegressor(X, y, { k: 5 });
+    case 'mlp':
+      return fitMlp(X, y, { task, hidden: MLP_HIDDEN, ...data.mlp, seed: 0 });
   }
 }
 
-function runSteward(data: Prepared, family: Family, scaled: boolean): Measured {
+async function runSteward(data: Prepared, family: Family, scaled: boolean): Promise<Measured> {
   const { train, test } = scaled ? data.scaled : data.raw;
   let fitSeconds = Number.POSITIVE_INFINITY;
-  let model: Model | undefined;
+  let model: Fitted | undefined;
   let spent = 0;
   for (let r = 0; r < data.repeats && spent < FIT_BUDGET_SECONDS; r++) {
+    dispose(model);
     const t0 = performance.now();
-    model = fitSteward(family, data.task, train, data.yTrain, data.trees);
+    model = await fitSteward(family, data, train, data.yTrain);
     const seconds = (performance.now() - t0) / 1000;
     fitSeconds = Math.min(fitSeconds, seconds);
     spent += seconds;
   }
   if (!model) fail('no fit ran');
+  try {
+    return score(data, model, test, fitSeconds);
+  } finally {
+    dispose(model);
+  }
+}
+
+function score(data: Prepared, model: Fitted, test: Matrix, fitSeconds: number): Measured {
   const t0 = performance.now();
   if (model.task === 'regression') {
     const predicted = model.predict(test);
@@ -423,7 +483,8 @@ function printDataset(
   const classes = data.task === 'classification' ? `, ${new Set(data.yTrain).size} classes` : '';
   console.log(
     `\n${data.name}: ${data.kind}${classes}, ${n} rows × ${d} features; train ${data.yTrain.length} / test ${data.yTest.length}` +
-      `${data.task === 'classification' ? ' (stratified)' : ''}; forests ${data.trees} trees; fit time best of ≤ ${data.repeats}`,
+      `${data.task === 'classification' ? ' (stratified)' : ''}; forests ${data.trees} trees; ` +
+      `mlp ${data.mlp.epochs} epochs, batch ${data.mlp.batch_size}, lr ${data.mlp.learning_rate}; fit time best of ≤ ${data.repeats}`,
   );
   console.log(
     `  ${pad('model', 15)}${pad('metric', 9)}${pad('Steward', 8, true)}${pad('sklearn', 9, true)}${pad('Δ', 9, true)}  ${pad('quality', 7)}` +
@@ -469,6 +530,25 @@ function printDataset(
   }
 }
 
+/**
+ * Loads TensorFlow.js, prints its backend, and runs one tiny fit untimed, so that neither
+ * the import nor the backend's first-call setup lands in the first MLP's fit time.
+ */
+async function warmUpTf(data: Prepared | undefined): Promise<void> {
+  const { tf, backend } = await loadTf();
+  console.log(
+    `MLP: TensorFlow.js ${tf.version_core}, backend ${backend}` +
+      `${backend === 'wasm' ? ' (single-threaded in Node)' : ''}; hidden layers (${MLP_HIDDEN.join(', ')}), relu, Adam`,
+  );
+  if (!data) return;
+  const { train } = data.scaled;
+  const rows = Math.min(train.rows, 64);
+  const X = matrix(rows, train.cols, train.data.subarray(0, rows * train.cols));
+  const y = data.yTrain.subarray(0, rows);
+  const task: Task = new Set(y).size < 2 ? 'regression' : data.task;
+  dispose(await fitMlp(X, y, { task, hidden: MLP_HIDDEN, epochs: 1, batch_size: 32, seed: 0 }));
+}
+
 async function main(): Promise<void> {
   const options = parseOptions();
   const started = performance.now();
@@ -492,7 +572,7 @@ async function main(): Promise<void> {
         ['diabetes', 'regression'],
       ] as const) {
         const table = await readCsvFile(path.join(dir, `${name}.csv`));
-        datasets.push({ name, kind, table, trees: SMALL_TREES, repeats: SMALL_REPEATS });
+        datasets.push({ name, kind, table, trees: SMALL_TREES, mlp: MLP_SMALL, repeats: SMALL_REPEATS });
       }
     } else {
       console.log(
@@ -505,16 +585,18 @@ async function main(): Promise<void> {
       kind: 'binary',
       table: generatedTable(options.rows),
       trees: options.largeTrees,
+      mlp: MLP_LARGE,
       repeats: LARGE_REPEATS,
     });
 
     const prepared = datasets.map((dataset) => prepare(dataset, dir));
+    await warmUpTf(prepared[0]);
     const ours = new Map<string, Map<Family, Measured>>();
     for (const data of prepared) {
       const results = new Map<Family, Measured>();
       for (const spec of FAMILIES) {
         if (!spec.tasks.includes(data.task)) continue;
-        const measured = runSteward(data, spec.family, spec.scaled);
+        const measured = await runSteward(data, spec.family, spec.scaled);
         console.error(`  Steward ${data.name} ${spec.family}: fit ${measured.fitSeconds.toFixed(3)} s`);
         results.set(spec.family, measured);
       }
@@ -533,6 +615,7 @@ async function main(): Promise<void> {
         repeats: data.repeats,
         budget: FIT_BUDGET_SECONDS,
         families: FAMILIES.filter((f) => f.tasks.includes(data.task)).map((f) => [f.family, f.scaled]),
+        mlp: { hidden: MLP_HIDDEN, ...data.mlp },
       }));
       const output = runPython(
         found.python,
@@ -548,7 +631,7 @@ async function main(): Promise<void> {
     for (const data of prepared)
       printDataset(data, ours.get(data.name) ?? new Map(), theirs?.[data.name], rows);
 
-    console.log('\nMLP: not benchmarked yet (the TensorFlow.js model is in progress).');
+    console.log('');
     if (theirs) {
       const count = (key: 'quality' | 'speed', ok: boolean) => rows.filter((r) => r[key] === ok).length;
       const misses = (key: 'quality' | 'speed') =>

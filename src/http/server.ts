@@ -12,6 +12,8 @@ export type HttpDeps = {
   /** Bearer token for /api; without one, /api answers loopback clients only. */
   apiToken: string | undefined;
   version: string;
+  /** Slack's endpoint (`/slack/events`), served by Bolt's receiver, when Slack HTTP mode is on. */
+  slack?: http.RequestListener;
 };
 
 const Params = z.record(
@@ -72,7 +74,7 @@ const isLoopback = (address: string | undefined) =>
  * Steward's one HTTP server. This issue's routes: health and the REST API the CLI and CI
  * use. Slack, the console, serving and metrics mount here as they arrive.
  */
-export function createHttpServer({ service, database, log, apiToken, version }: HttpDeps): http.Server {
+export function createHttpServer({ service, database, log, apiToken, version, slack }: HttpDeps): http.Server {
   const startedAt = Date.now();
 
   function authorize(req: http.IncomingMessage) {
@@ -158,6 +160,8 @@ export function createHttpServer({ service, database, log, apiToken, version }: 
 
   return http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    // Bolt verifies Slack's signature (and its 5-minute window) before anything else.
+    if (slack && url.pathname.startsWith('/slack/')) return slack(req, res);
     route(req, url)
       .then(([status, body]) => send(res, status, body))
       .catch((error: unknown) => {
