@@ -1,5 +1,9 @@
 import type http from 'node:http';
 import os from 'node:os';
+import { createChatModel } from './bot/commands/chat-model.ts';
+import { createLlmIntentParser, type IntentParser, rulesIntentParser } from './bot/commands/llm.ts';
+import { createNotifier } from './bot/notifier.ts';
+import { createSlackBot } from './bot/slack-app.ts';
 import type { Config } from './config.ts';
 import { type Database, migrateDatabase, openDatabase } from './db/client.ts';
 import { grantRole } from './db/runs-repo.ts';
@@ -9,6 +13,7 @@ import type { Logger } from './log.ts';
 import { createDirectoryCatalog, type PipelineCatalog } from './stages/catalog.ts';
 import { createStageStore, type StageStore } from './stages/store.ts';
 import { createJobQueue, type JobQueue } from './workflows/jobs.ts';
+import { createRoleService } from './workflows/role-service.ts';
 import { type Clock, createRunEngine, type RunEngine, systemClock } from './workflows/run-engine.ts';
 import { createRunService, type RunService } from './workflows/run-service.ts';
 import { createThreadExecutor, type StageExecutor } from './workflows/stage-executor.ts';
@@ -66,14 +71,35 @@ export async function openApp(options: AppOptions): Promise<App> {
     throw error;
   }
   const catalog = options.catalog ?? createDirectoryCatalog(config.pipelinesDir);
+  const slackOn = slackEnabled(config);
   const engine = createRunEngine({
     database,
     jobs,
     catalog,
     clock: options.clock ?? systemClock,
     log: log.child({ part: 'engine' }),
+    notify: slackOn,
   });
   const service = createRunService({ database, engine, catalog });
+  const roles = createRoleService({ database });
+  const bot = slackOn
+    ? createSlackBot(
+        {
+          botToken: config.slack.botToken ?? '',
+          ...(config.slack.signingSecret ? { signingSecret: config.slack.signingSecret } : {}),
+          ...(config.slack.appToken ? { appToken: config.slack.appToken } : {}),
+          ...(config.slack.apiUrl ? { apiUrl: config.slack.apiUrl } : {}),
+        },
+        {
+          database,
+          service,
+          roles,
+          jobs,
+          intents: await createIntentParser(config, log),
+          log: log.child({ part: 'slack' }),
+        },
+      )
+    : undefined;
   const worker = createStageWorker({
     database,
     jobs,
@@ -86,6 +112,11 @@ export async function openApp(options: AppOptions): Promise<App> {
     workerId: `${os.hostname()}:${process.pid}`,
     concurrency: config.concurrency,
     leaseMs: config.leaseMs,
+    ...(bot
+      ? {
+          notifier: createNotifier({ database, service, chat: bot.chat, log: log.child({ part: 'notify' }) }),
+        }
+      : {}),
   });
   let server: http.Server | undefined;
   const queue = jobs;
@@ -105,7 +136,9 @@ export async function openApp(options: AppOptions): Promise<App> {
         log: log.child({ part: 'http' }),
         apiToken: config.apiToken,
         version: VERSION,
+        ...(bot?.handler ? { slack: bot.handler } : {}),
       });
+      await bot?.start();
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', (error: NodeJS.ErrnoException) =>
           reject(
@@ -128,6 +161,9 @@ export async function openApp(options: AppOptions): Promise<App> {
       const closing = server ? new Promise((resolve) => server?.close(resolve)) : Promise.resolve();
       server?.closeAllConnections();
       await worker.stop(graceMs);
+      await bot
+        ?.stop()
+        .catch((error: Error) => log.warn('slack did not stop cleanly', { error: error.message }));
       await closing;
       await queue
         .stop()
@@ -135,6 +171,16 @@ export async function openApp(options: AppOptions): Promise<App> {
       await database.close();
     },
   };
+}
+
+/** Slack is on with a bot token and either a signing secret (HTTP mode) or an app token (Socket Mode). */
+export const slackEnabled = (config: Config): boolean =>
+  Boolean(config.slack.botToken && (config.slack.signingSecret || config.slack.appToken));
+
+/** The LLM intent parser when STEWARD_LLM names a model, the rules otherwise. */
+export async function createIntentParser(config: Config, log: Logger): Promise<IntentParser> {
+  if (!config.llm) return rulesIntentParser;
+  return createLlmIntentParser({ model: await createChatModel(config.llm), log: log.child({ part: 'llm' }) });
 }
 
 /** STEWARD_ADMINS are admins everywhere; on the embedded default the local user is too. */

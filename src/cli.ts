@@ -1,14 +1,14 @@
 import fs from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { type App, type AppOptions, openApp, VERSION } from './app.ts';
+import { type App, type AppOptions, createIntentParser, openApp, VERSION } from './app.ts';
 import { type Config, loadConfig } from './config.ts';
 import { describeHolder, readLock } from './db/lock.ts';
 import { isStewardError, StewardError } from './errors.ts';
 import { createHttpRunService } from './http/client.ts';
 import { LOCAL_USER } from './http/server.ts';
 import { createLogger, type Logger } from './log.ts';
-import { parseSpec } from './stages/catalog.ts';
+import { createDirectoryCatalog, parseSpec } from './stages/catalog.ts';
 import { pipelineJsonSchema } from './stages/spec.ts';
 import { stateLabel } from './workflows/explain.ts';
 import { isFinal, type RunView } from './workflows/run-engine.ts';
@@ -26,6 +26,7 @@ Usage:
   steward approve <run>                  approve a run awaiting approval
   steward reject <run> [--reason text]   reject it
   steward cancel <run> [--reason text]   cancel a run that has not finished
+  steward intent "<text>"                what Steward understands from a sentence, as JSON
   steward models [pipeline]              model versions and which is in production   [--json]
   steward pipeline validate <file>       check a pipeline spec; lists every problem
   steward pipeline schema                print the spec's JSON Schema (for editors)
@@ -164,6 +165,19 @@ export async function main(
     }
     case 'pipeline':
       return pipelineCommand(args, io);
+    case 'intent': {
+      const text = args.join(' ').trim();
+      if (!text) return usage(io, 'intent needs the text to read: steward intent "retrain churn"');
+      try {
+        const parser = await createIntentParser(config, log);
+        const pipelines = await (overrides.catalog ?? createDirectoryCatalog(config.pipelinesDir)).names();
+        const { intent } = await parser(text, { pipelines });
+        io.out(JSON.stringify(intent));
+        return 0;
+      } catch (error) {
+        return fail(io, error);
+      }
+    }
     case 'models':
       return withService(config, log, command, overrides, async (service) => {
         const models = await service.models(args[0]);

@@ -74,7 +74,14 @@ const isLoopback = (address: string | undefined) =>
  * Steward's one HTTP server. This issue's routes: health and the REST API the CLI and CI
  * use. Slack, the console, serving and metrics mount here as they arrive.
  */
-export function createHttpServer({ service, database, log, apiToken, version, slack }: HttpDeps): http.Server {
+export function createHttpServer({
+  service,
+  database,
+  log,
+  apiToken,
+  version,
+  slack,
+}: HttpDeps): http.Server {
   const startedAt = Date.now();
 
   function authorize(req: http.IncomingMessage) {

@@ -24,8 +24,10 @@ export async function startFakeSlack(): Promise<{ url: string; calls: SlackCall[
       }
       calls.push({ method, body });
       const reply: Record<string, unknown> = { ok: true };
-      if (method === 'auth.test') Object.assign(reply, { user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T1', user: 'steward' });
-      if (method === 'chat.postMessage') Object.assign(reply, { channel: body.channel, ts: `${++ts}.000100` });
+      if (method === 'auth.test')
+        Object.assign(reply, { user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T1', user: 'steward' });
+      if (method === 'chat.postMessage')
+        Object.assign(reply, { channel: body.channel, ts: `${++ts}.000100` });
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(reply));
     });
@@ -80,7 +82,15 @@ export function blockAction(
     message: { ts: options.ts ?? '1.1' },
     trigger_id: `trigger.${Math.random()}`,
     response_url: 'http://127.0.0.1:9/response',
-    actions: [{ action_id: actionId, block_id: 'b', value, type: 'button', action_ts: options.actionTs ?? '1700000000.123456' }],
+    actions: [
+      {
+        action_id: actionId,
+        block_id: 'b',
+        value,
+        type: 'button',
+        action_ts: options.actionTs ?? '1700000000.123456',
+      },
+    ],
   };
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }

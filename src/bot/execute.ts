@@ -1,0 +1,203 @@
+import type { Database } from '../db/client.ts';
+import { recordChatMessage } from '../db/runs-repo.ts';
+import { isStewardError, StewardError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { JobQueue } from '../workflows/jobs.ts';
+import type { RoleService } from '../workflows/role-service.ts';
+import type { RunAction, RunService } from '../workflows/run-service.ts';
+import type { ChatMessage, ChatPort } from './chat.ts';
+import type { AdminCommand } from './commands/grammar.ts';
+import type { Intent } from './commands/intent.ts';
+import { STATES_OF_STATUS } from './commands/run-status.ts';
+import { helpMessage, modelsList, pipelinesList, refusal, runsList, whoamiMessage } from './views/lists.ts';
+import { runMessage } from './views/run-message.ts';
+
+/** Where a request came from in chat, and the key that makes applying it idempotent. */
+export type ChatContext = { user: string; channel: string; key: string };
+
+export type CommandExecutor = {
+  /** Carries out an intent (from the grammar, or confirmed from free text) for `ctx.user`. */
+  intent(intent: Intent, ctx: ChatContext): Promise<void>;
+  admin(command: AdminCommand, ctx: ChatContext): Promise<void>;
+  /** Tells the user, privately, that something was refused and what to do instead. */
+  refuse(error: unknown, ctx: Pick<ChatContext, 'user' | 'channel'>): Promise<void>;
+};
+
+const ACTION_OF: Partial<Record<Intent['intent'], RunAction>> = {
+  approve: 'approve',
+  reject: 'reject',
+  cancel_run: 'cancel',
+};
+
+/**
+ * What each command does, whichever way it came in. Roles are checked by the services
+ * when the action is applied; this layer only talks: runs get a root message in the
+ * channel (kept up to date by the notifier), everything else answers the user privately.
+ */
+export function createCommandExecutor({
+  database,
+  service,
+  roles,
+  jobs,
+  chat,
+  log,
+}: {
+  database: Database;
+  service: RunService;
+  roles: RoleService;
+  jobs: JobQueue;
+  chat: ChatPort;
+  log: Logger;
+}): CommandExecutor {
+  const whisper = (ctx: Pick<ChatContext, 'user' | 'channel'>, message: ChatMessage) =>
+    chat.postEphemeral(ctx.channel, ctx.user, message);
+
+  async function startRun(
+    ctx: ChatContext,
+    request: { pipeline: string; params?: Record<string, string>; kind?: 'train' | 'deploy' | 'rollback' },
+  ) {
+    const { run, created } = await service.start({ ...request, requestedBy: ctx.user, requestKey: ctx.key });
+    if (!created) return; // a retried request: its message is already there
+    const root = await chat.post(ctx.channel, runMessage(run));
+    await recordChatMessage(database.db, {
+      runId: run.id,
+      purpose: 'root',
+      channel: root.channel,
+      ts: root.ts,
+    });
+    // Events applied before the root message existed had nothing to update: catch up now.
+    await jobs.enqueueNotify(database.executor, { runId: run.id });
+  }
+
+  /** The version a rollback goes back to: the newest one older than production. */
+  async function previousVersion(pipeline: string): Promise<number> {
+    const models = await service.models(pipeline);
+    const production = models.find((m) => m.production);
+    if (!production)
+      throw new StewardError(
+        'EVENT_NOT_ALLOWED',
+        `${pipeline} has no model in production to roll back from.`,
+      );
+    const earlier = models
+      .filter((m) => m.version < production.version)
+      .sort((a, b) => b.version - a.version)[0];
+    if (!earlier)
+      throw new StewardError(
+        'EVENT_NOT_ALLOWED',
+        `${pipeline} v${production.version} is its first version; there is nothing to roll back to.`,
+      );
+    return earlier.version;
+  }
+
+  async function refuse(error: unknown, ctx: Pick<ChatContext, 'user' | 'channel'>) {
+    if (isStewardError(error)) {
+      const hint = error.code === 'RUN_NOT_FOUND' ? 'List runs with `/mlops runs`.' : undefined;
+      await whisper(ctx, refusal(error.message, hint));
+      return;
+    }
+    log.error('chat command failed', { error: (error as Error).stack ?? String(error) });
+    await whisper(ctx, refusal('Something went wrong on Steward’s side; the server log has the details.'));
+  }
+
+  return {
+    refuse,
+    async intent(intent, ctx) {
+      try {
+        switch (intent.intent) {
+          case 'help':
+          case 'unknown':
+            return await whisper(ctx, helpMessage());
+          case 'list_pipelines':
+            return await whisper(ctx, pipelinesList(await service.pipelines()));
+          case 'list_models':
+            return await whisper(ctx, modelsList(await service.models(intent.pipeline)));
+          case 'list_runs': {
+            const states = intent.status
+              ? [...(STATES_OF_STATUS[intent.status as keyof typeof STATES_OF_STATUS] ?? [])]
+              : [];
+            const runs = await service.list({
+              ...(intent.pipeline ? { pipeline: intent.pipeline } : {}),
+              ...(states.length ? { states } : {}),
+              limit: 20,
+            });
+            return await whisper(ctx, runsList(runs));
+          }
+          case 'run_status': {
+            const detail = await service.show({ number: required(intent.run, 'a run number') });
+            return await whisper(ctx, runMessage(detail.run, { timeline: detail.timeline }));
+          }
+          case 'start_run':
+            return await startRun(ctx, {
+              pipeline: required(intent.pipeline, 'a pipeline'),
+              params: intent.params ?? {},
+            });
+          case 'deploy':
+            return await startRun(ctx, {
+              pipeline: required(intent.pipeline, 'a pipeline'),
+              params: { version: String(required(intent.version, 'a version such as v3')) },
+              kind: 'deploy',
+            });
+          case 'rollback': {
+            const pipeline = required(intent.pipeline, 'a pipeline');
+            const version = intent.version ?? (await previousVersion(pipeline));
+            return await startRun(ctx, { pipeline, params: { version: String(version) }, kind: 'rollback' });
+          }
+          case 'drift_report':
+            return await whisper(
+              ctx,
+              refusal(`Drift monitoring is not running for ${intent.pipeline ?? 'any pipeline'} yet.`),
+            );
+          case 'approve':
+          case 'reject':
+          case 'cancel_run': {
+            const action = ACTION_OF[intent.intent] as RunAction;
+            const result = await service.act({
+              run: { number: required(intent.run, 'a run number') },
+              action,
+              as: ctx.user,
+              idempotencyKey: ctx.key,
+              ...(intent.reason ? { reason: intent.reason } : {}),
+            });
+            if (result.status === 'duplicate') return;
+            return await whisper(ctx, { text: `#${result.run.number} is now ${result.run.state}.` });
+          }
+        }
+      } catch (error) {
+        await refuse(error, ctx);
+      }
+    },
+    async admin(command, ctx) {
+      try {
+        if (command.verb === 'whoami') {
+          return await whisper(
+            ctx,
+            whoamiMessage({ user: ctx.user, grants: await roles.grantsOf(ctx.user) }),
+          );
+        }
+        if (command.verb === 'grant') {
+          const { userId, role, pipeline } = command;
+          await roles.grant(ctx.user, { userId, role, ...(pipeline ? { pipeline } : {}) });
+          return await whisper(ctx, {
+            text: `<@${userId}> is now ${role}${pipeline ? ` on ${pipeline}` : ' everywhere'}.`,
+          });
+        }
+        const removed = await roles.revoke(ctx.user, {
+          userId: command.userId,
+          ...(command.pipeline ? { pipeline: command.pipeline } : {}),
+        });
+        return await whisper(ctx, {
+          text: removed
+            ? `<@${command.userId}> no longer has a role${command.pipeline ? ` on ${command.pipeline}` : ''}.`
+            : `<@${command.userId}> had no role${command.pipeline ? ` on ${command.pipeline}` : ''} to remove.`,
+        });
+      } catch (error) {
+        await refuse(error, ctx);
+      }
+    },
+  };
+}
+
+function required<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new StewardError('BAD_REQUEST', `That needs ${what}; try \`/mlops help\`.`);
+  return value;
+}

@@ -1,0 +1,204 @@
+import type http from 'node:http';
+import { App, type BlockAction, type ButtonAction, ExpressReceiver, LogLevel } from '@slack/bolt';
+import type { Database } from '../db/client.ts';
+import type { Logger } from '../log.ts';
+import type { JobQueue } from '../workflows/jobs.ts';
+import type { RoleService } from '../workflows/role-service.ts';
+import type { RunService } from '../workflows/run-service.ts';
+import { type ChatPort, createSlackChat } from './chat.ts';
+import { hasIntent, parseCommand, toIntent } from './commands/grammar.ts';
+import { isMutating } from './commands/intent.ts';
+import type { IntentParser } from './commands/llm.ts';
+import { createCommandExecutor } from './execute.ts';
+import { APPROVE_ACTION, parseRunButtonValue, REJECT_ACTION } from './views/approval-card.ts';
+import { CONFIRM_ACTION, confirmCard, DISMISS_ACTION, parseIntentValue } from './views/confirm-card.ts';
+import { homeView } from './views/home.ts';
+import { refusal } from './views/lists.ts';
+import {
+  parseRejectMetadata,
+  REJECT_CALLBACK_ID,
+  REJECT_REASON_ACTION,
+  REJECT_REASON_BLOCK,
+  rejectModal,
+} from './views/reject-modal.ts';
+
+export type SlackBotOptions = {
+  botToken: string;
+  /** HTTP mode: requests arrive on Steward's server at /slack/events, signed with this secret. */
+  signingSecret?: string;
+  /** Socket Mode: Slack's servers push events over a websocket (no public URL needed). */
+  appToken?: string;
+  /** Web API base URL, for tests and local fakes. */
+  apiUrl?: string;
+};
+
+export type SlackBotDeps = {
+  database: Database;
+  service: RunService;
+  roles: RoleService;
+  jobs: JobQueue;
+  intents: IntentParser;
+  log: Logger;
+};
+
+export type SlackBot = {
+  chat: ChatPort;
+  /** HTTP mode's request handler for `/slack/…`; undefined in Socket Mode. */
+  handler?: http.RequestListener;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+};
+
+/**
+ * The Slack edge on Bolt. Every listener acks first and works after, so Slack hears back
+ * in milliseconds; every action carries an idempotency key made of what Slack sends again
+ * on a retry (action_ts, trigger, view id) and the user, so a retried or double click is
+ * applied once. Who may do what is decided by the services when the action is applied.
+ */
+export function createSlackBot(options: SlackBotOptions, deps: SlackBotDeps): SlackBot {
+  const { service, log } = deps;
+  const receiver = options.appToken
+    ? undefined
+    : new ExpressReceiver({
+        signingSecret: options.signingSecret ?? '',
+        endpoints: '/slack/events',
+        processBeforeResponse: false,
+        logLevel: LogLevel.ERROR,
+      });
+  const app = new App({
+    token: options.botToken,
+    logLevel: LogLevel.ERROR,
+    ...(receiver ? { receiver } : { socketMode: true, appToken: options.appToken }),
+    ...(options.apiUrl ? { clientOptions: { slackApiUrl: options.apiUrl } } : {}),
+  });
+  const chat = createSlackChat(app.client);
+  const run = createCommandExecutor({ ...deps, chat });
+  const pipelines = () => service.pipelines();
+
+  app.command('/mlops', async ({ command, ack }) => {
+    await ack();
+    const ctx = { user: command.user_id, channel: command.channel_id, key: `slack:${command.trigger_id}` };
+    const parsed = parseCommand(command.text ?? '', { pipelines: await pipelines(), slash: command.command });
+    if (!parsed.ok) return chat.postEphemeral(ctx.channel, ctx.user, refusal(parsed.error));
+    if (hasIntent(parsed.command)) return run.intent(toIntent(parsed.command), ctx);
+    return run.admin(parsed.command, ctx);
+  });
+
+  const decide =
+    (decision: 'approve') =>
+    async ({ ack, body, action }: { ack: () => Promise<void>; body: BlockAction; action: ButtonAction }) => {
+      await ack();
+      const value = parseRunButtonValue(action.value);
+      const channel = body.channel?.id ?? '';
+      if (!value)
+        return chat.postEphemeral(channel, body.user.id, refusal('That button is not one of Steward’s.'));
+      await run.intent(
+        { intent: decision, run: value.run },
+        { user: body.user.id, channel, key: `slack:${action.action_ts}:${body.user.id}` },
+      );
+    };
+  app.action<BlockAction<ButtonAction>>(APPROVE_ACTION, decide('approve'));
+
+  app.action<BlockAction<ButtonAction>>(REJECT_ACTION, async ({ ack, body, action }) => {
+    await ack();
+    const value = parseRunButtonValue(action.value);
+    if (!value) return;
+    const channel = body.channel?.id;
+    const ts = body.message?.ts;
+    await chat.openView(
+      body.trigger_id,
+      rejectModal({ run: value.run, ...(channel ? { channel } : {}), ...(ts ? { ts } : {}) }),
+    );
+  });
+
+  app.view(REJECT_CALLBACK_ID, async ({ ack, body, view }) => {
+    await ack();
+    const meta = parseRejectMetadata(view.private_metadata);
+    const reason = view.state.values[REJECT_REASON_BLOCK]?.[REJECT_REASON_ACTION]?.value ?? undefined;
+    if (!meta) return;
+    await run.intent(
+      { intent: 'reject', run: meta.run, ...(reason ? { reason } : {}) },
+      { user: body.user.id, channel: meta.channel ?? body.user.id, key: `slack:view:${view.id}` },
+    );
+  });
+
+  app.action<BlockAction<ButtonAction>>(CONFIRM_ACTION, async ({ ack, body, action }) => {
+    await ack();
+    const intent = parseIntentValue(action.value);
+    const channel = body.channel?.id ?? body.user.id;
+    if (!intent)
+      return chat.postEphemeral(channel, body.user.id, refusal('That confirmation has expired; ask again.'));
+    if (body.message?.ts)
+      await chat.update(channel, body.message.ts, { text: `Confirmed by <@${body.user.id}>.` });
+    await run.intent(intent, {
+      user: body.user.id,
+      channel,
+      key: `slack:${action.action_ts}:${body.user.id}`,
+    });
+  });
+
+  app.action<BlockAction<ButtonAction>>(DISMISS_ACTION, async ({ ack, body }) => {
+    await ack();
+    const channel = body.channel?.id;
+    if (channel && body.message?.ts)
+      await chat.update(channel, body.message.ts, { text: 'Dismissed: nothing was done.' });
+  });
+
+  /** Free text (mentions, DMs): the intent parser proposes; mutating intents wait for a click. */
+  async function converse(text: string, user: string, channel: string, ts: string) {
+    const parsed = await deps.intents(text, { pipelines: await pipelines() });
+    if (parsed.fallbackReason) log.info('intent answered by rules', { reason: parsed.fallbackReason });
+    if (!isMutating(parsed.intent)) {
+      return run.intent(parsed.intent, { user, channel, key: `slack:msg:${channel}:${ts}` });
+    }
+    const card = confirmCard(parsed.intent, { heard: text });
+    if (!card.ok) return chat.postEphemeral(channel, user, refusal(card.error));
+    await chat.postEphemeral(channel, user, { text: card.text, blocks: card.blocks });
+  }
+
+  app.event('app_mention', async ({ event }) => {
+    if (!event.user) return;
+    await converse(event.text, event.user, event.channel, event.ts);
+  });
+
+  app.message(async ({ message }) => {
+    if (
+      message.channel_type !== 'im' ||
+      message.subtype !== undefined ||
+      !('user' in message) ||
+      !message.user
+    )
+      return;
+    await converse(message.text ?? '', message.user, message.channel, message.ts);
+  });
+
+  app.event('app_home_opened', async ({ event }) => {
+    if (event.tab !== 'home') return;
+    const [waiting, runs, models] = await Promise.all([
+      service.list({ states: ['awaitingApproval'], limit: 20 }),
+      service.list({ limit: 10 }),
+      service.models(),
+    ]);
+    const approvals = [];
+    for (const r of waiting) {
+      const role = await deps.roles.roleOn(event.user, r.pipeline);
+      if (r.requestedBy !== event.user && (role === 'approver' || role === 'admin')) approvals.push(r);
+    }
+    await chat.publishHome(event.user, homeView({ viewer: event.user, approvals, runs, models }));
+  });
+
+  app.error(async (error) => {
+    log.error('slack listener failed', { error: error.message });
+  });
+
+  return {
+    chat,
+    ...(receiver ? { handler: receiver.app as unknown as http.RequestListener } : {}),
+    async start() {
+      if (!receiver) await app.start();
+    },
+    async stop() {
+      if (!receiver) await app.stop();
+    },
+  };
+}
