@@ -214,6 +214,16 @@ describe.each(backends())('Slack bot on %s', (backend) => {
     expect((await listRuns(t.database.db, { limit: 500 })).length).toBe(count);
   });
 
+  it('publishes App Home with the approvals waiting for the viewer', async () => {
+    const { number } = await runToGate();
+    const before = calls('views.publish').length;
+    await sendEvent({ type: 'app_home_opened', user: 'U_BOB', channel: 'D1', tab: 'home', event_ts: '1.2' });
+    const home = await eventually(async () => calls('views.publish').slice(before)[0], 10_000, 'home view');
+    expect(home.body.user_id).toBe('U_BOB');
+    expect(textOf(home)).toContain(`#${number}`);
+    expect(textOf(home)).toContain('run.approve');
+  });
+
   it('asks for confirmation before acting on free text, even when the LLM is told to deploy everything', async () => {
     const model = new ScriptedChatModel([toolCall({ intent: 'start_run', pipeline: 'demo' })]);
     intents = createLlmIntentParser({ model, timeoutMs: 2000 });

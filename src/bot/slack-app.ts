@@ -75,6 +75,16 @@ export function createSlackBot(options: SlackBotOptions, deps: SlackBotDeps): Sl
   const run = createCommandExecutor({ ...deps, chat });
   const pipelines = () => service.pipelines();
 
+  // We ack at once, so Slack retries an event only when our answer got lost on the way,
+  // after the work started: handling it again would post twice.
+  app.use(async ({ context, body, next }) => {
+    if (context.retryNum && (body as { type?: string }).type === 'event_callback') {
+      log.debug('ignoring a retried event', { retry: context.retryNum, reason: context.retryReason });
+      return;
+    }
+    await next();
+  });
+
   app.command('/mlops', async ({ command, ack }) => {
     await ack();
     const ctx = { user: command.user_id, channel: command.channel_id, key: `slack:${command.trigger_id}` };

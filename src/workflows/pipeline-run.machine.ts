@@ -127,7 +127,7 @@ export function decisionRefusal(context: RunContext, actor: Actor): Refusal | nu
       code: 'FORBIDDEN',
       message:
         `You need the approver role on ${context.pipeline} to decide run #${context.number}` +
-        ` (you are ${actor.role ?? 'not granted any role'}). Ask an admin: \`grant ${actor.id} approver ${context.pipeline}\`.`,
+        ` (you are ${actor.role ?? 'not granted any role'}). Ask an admin: \`/mlops grant @you approver ${context.pipeline}\`.`,
     };
   }
   if (context.approvals.some((a) => a.by === actor.id)) {

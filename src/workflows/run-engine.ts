@@ -339,7 +339,7 @@ export function createRunEngine({
           throw new StewardError(
             'FORBIDDEN',
             `You need the operator role on ${spec.name} to start a run (you are ${role ?? 'not granted any role'}). ` +
-              `Ask an admin: \`grant ${request.requestedBy} operator ${spec.name}\`.`,
+              `Ask an admin: \`/mlops grant @you operator ${spec.name}\`.`,
           );
         }
         // The catalog's current version of the spec, for listing; the run keeps its own copy.
