@@ -214,6 +214,50 @@ describe.each(backends())('Slack bot on %s', (backend) => {
     expect((await listRuns(t.database.db, { limit: 500 })).length).toBe(count);
   });
 
+  it('asks for a reason in a modal when Reject is clicked, and records it', async () => {
+    const { number, card } = await runToGate();
+    const value = buttons(card).find((b) => b.action_id === 'run.reject')?.value ?? '';
+    const opened = calls('views.open').length;
+    await send(
+      blockAction('run.reject', value, {
+        user: 'U_BOB',
+        ts: String(card.body.ts),
+        actionTs: '1700000400.000001',
+      }),
+    );
+    const modal = await eventually(async () => calls('views.open').slice(opened)[0], 10_000, 'reject modal');
+    const view = modal.body.view as { callback_id: string; private_metadata: string };
+    expect(view.callback_id).toBe('run.reject');
+    const submission = {
+      type: 'view_submission',
+      team: { id: 'T1' },
+      user: { id: 'U_BOB' },
+      trigger_id: 't',
+      view: {
+        id: 'V123',
+        type: 'modal',
+        callback_id: 'run.reject',
+        private_metadata: view.private_metadata,
+        state: {
+          values: {
+            reason: { reason: { type: 'plain_text_input', value: 'recall dropped on new customers' } },
+          },
+        },
+      },
+    };
+    const body = new URLSearchParams({ payload: JSON.stringify(submission) }).toString();
+    expect((await send(body)).status).toBe(200);
+    const rejected = await eventually(
+      async () => {
+        const row = await findRun(t.database.db, { number });
+        return row?.state === 'rejected' ? row : undefined;
+      },
+      10_000,
+      'rejected',
+    );
+    expect(JSON.stringify(rejected.snapshot)).toContain('recall dropped on new customers');
+  });
+
   it('publishes App Home with the approvals waiting for the viewer', async () => {
     const { number } = await runToGate();
     const before = calls('views.publish').length;
