@@ -94,20 +94,16 @@ export function createSlackBot(options: SlackBotOptions, deps: SlackBotDeps): Sl
     return run.admin(parsed.command, ctx);
   });
 
-  const decide =
-    (decision: 'approve') =>
-    async ({ ack, body, action }: { ack: () => Promise<void>; body: BlockAction; action: ButtonAction }) => {
-      await ack();
-      const value = parseRunButtonValue(action.value);
-      const channel = body.channel?.id ?? '';
-      if (!value)
-        return chat.postEphemeral(channel, body.user.id, refusal('That button is not one of Steward’s.'));
-      await run.intent(
-        { intent: decision, run: value.run },
-        { user: body.user.id, channel, key: `slack:${action.action_ts}:${body.user.id}` },
-      );
-    };
-  app.action<BlockAction<ButtonAction>>(APPROVE_ACTION, decide('approve'));
+  app.action<BlockAction<ButtonAction>>(APPROVE_ACTION, async ({ ack, body, action }) => {
+    await ack();
+    const value = parseRunButtonValue(action.value);
+    const channel = body.channel?.id ?? body.user.id;
+    if (!value)
+      return chat.postEphemeral(channel, body.user.id, refusal('That button is not one of Steward’s.'));
+    // action_ts is the same when Slack delivers a click again: the same key, applied once.
+    const key = `slack:${action.action_ts}:${body.user.id}`;
+    await run.intent({ intent: 'approve', run: value.run }, { user: body.user.id, channel, key });
+  });
 
   app.action<BlockAction<ButtonAction>>(REJECT_ACTION, async ({ ack, body, action }) => {
     await ack();
