@@ -21,6 +21,7 @@ import {
   REJECT_REASON_BLOCK,
   rejectModal,
 } from './views/reject-modal.ts';
+import { createWorkQueue } from './work-queue.ts';
 
 export type SlackBotOptions = {
   botToken: string;
@@ -74,6 +75,9 @@ export function createSlackBot(options: SlackBotOptions, deps: SlackBotDeps): Sl
   const chat = createSlackChat(app.client);
   const run = createCommandExecutor({ ...deps, chat });
   const pipelines = () => service.pipelines();
+  const work = createWorkQueue(1, log);
+  /** Work a listener does after its ack, queued so that new requests are acked first. */
+  const later = (label: string, fn: () => Promise<unknown>) => work.push(label, fn);
 
   // We ack at once, so Slack retries an event only when our answer got lost on the way,
   // after the work started: handling it again would post twice.
@@ -87,67 +91,86 @@ export function createSlackBot(options: SlackBotOptions, deps: SlackBotDeps): Sl
 
   app.command('/mlops', async ({ command, ack }) => {
     await ack();
-    const ctx = { user: command.user_id, channel: command.channel_id, key: `slack:${command.trigger_id}` };
-    const parsed = parseCommand(command.text ?? '', { pipelines: await pipelines(), slash: command.command });
-    if (!parsed.ok) return chat.postEphemeral(ctx.channel, ctx.user, refusal(parsed.error));
-    if (hasIntent(parsed.command)) return run.intent(toIntent(parsed.command), ctx);
-    return run.admin(parsed.command, ctx);
+    later('command', async () => {
+      const ctx = { user: command.user_id, channel: command.channel_id, key: `slack:${command.trigger_id}` };
+      const parsed = parseCommand(command.text ?? '', {
+        pipelines: await pipelines(),
+        slash: command.command,
+      });
+      if (!parsed.ok) return chat.postEphemeral(ctx.channel, ctx.user, refusal(parsed.error));
+      if (hasIntent(parsed.command)) return run.intent(toIntent(parsed.command), ctx);
+      return run.admin(parsed.command, ctx);
+    });
   });
 
   app.action<BlockAction<ButtonAction>>(APPROVE_ACTION, async ({ ack, body, action }) => {
     await ack();
-    const value = parseRunButtonValue(action.value);
-    const channel = body.channel?.id ?? body.user.id;
-    if (!value)
-      return chat.postEphemeral(channel, body.user.id, refusal('That button is not one of Steward’s.'));
-    // action_ts is the same when Slack delivers a click again: the same key, applied once.
-    const key = `slack:${action.action_ts}:${body.user.id}`;
-    await run.intent({ intent: 'approve', run: value.run }, { user: body.user.id, channel, key });
+    later('approve', async () => {
+      const value = parseRunButtonValue(action.value);
+      const channel = body.channel?.id ?? body.user.id;
+      if (!value)
+        return chat.postEphemeral(channel, body.user.id, refusal('That button is not one of Steward’s.'));
+      // action_ts is the same when Slack delivers a click again: the same key, applied once.
+      const key = `slack:${action.action_ts}:${body.user.id}`;
+      await run.intent({ intent: 'approve', run: value.run }, { user: body.user.id, channel, key });
+    });
   });
 
   app.action<BlockAction<ButtonAction>>(REJECT_ACTION, async ({ ack, body, action }) => {
     await ack();
-    const value = parseRunButtonValue(action.value);
-    if (!value) return;
-    const channel = body.channel?.id;
-    const ts = body.message?.ts;
-    await chat.openView(
-      body.trigger_id,
-      rejectModal({ run: value.run, ...(channel ? { channel } : {}), ...(ts ? { ts } : {}) }),
-    );
+    later('reject button', async () => {
+      const value = parseRunButtonValue(action.value);
+      if (!value) return;
+      const channel = body.channel?.id;
+      const ts = body.message?.ts;
+      await chat.openView(
+        body.trigger_id,
+        rejectModal({ run: value.run, ...(channel ? { channel } : {}), ...(ts ? { ts } : {}) }),
+      );
+    });
   });
 
   app.view(REJECT_CALLBACK_ID, async ({ ack, body, view }) => {
     await ack();
-    const meta = parseRejectMetadata(view.private_metadata);
-    const reason = view.state.values[REJECT_REASON_BLOCK]?.[REJECT_REASON_ACTION]?.value ?? undefined;
-    if (!meta) return;
-    await run.intent(
-      { intent: 'reject', run: meta.run, ...(reason ? { reason } : {}) },
-      { user: body.user.id, channel: meta.channel ?? body.user.id, key: `slack:view:${view.id}` },
-    );
+    later('reject modal', async () => {
+      const meta = parseRejectMetadata(view.private_metadata);
+      const reason = view.state.values[REJECT_REASON_BLOCK]?.[REJECT_REASON_ACTION]?.value ?? undefined;
+      if (!meta) return;
+      await run.intent(
+        { intent: 'reject', run: meta.run, ...(reason ? { reason } : {}) },
+        { user: body.user.id, channel: meta.channel ?? body.user.id, key: `slack:view:${view.id}` },
+      );
+    });
   });
 
   app.action<BlockAction<ButtonAction>>(CONFIRM_ACTION, async ({ ack, body, action }) => {
     await ack();
-    const intent = parseIntentValue(action.value);
-    const channel = body.channel?.id ?? body.user.id;
-    if (!intent)
-      return chat.postEphemeral(channel, body.user.id, refusal('That confirmation has expired; ask again.'));
-    if (body.message?.ts)
-      await chat.update(channel, body.message.ts, { text: `Confirmed by <@${body.user.id}>.` });
-    await run.intent(intent, {
-      user: body.user.id,
-      channel,
-      key: `slack:${action.action_ts}:${body.user.id}`,
+    later('confirm', async () => {
+      const intent = parseIntentValue(action.value);
+      const channel = body.channel?.id ?? body.user.id;
+      if (!intent)
+        return chat.postEphemeral(
+          channel,
+          body.user.id,
+          refusal('That confirmation has expired; ask again.'),
+        );
+      if (body.message?.ts)
+        await chat.update(channel, body.message.ts, { text: `Confirmed by <@${body.user.id}>.` });
+      await run.intent(intent, {
+        user: body.user.id,
+        channel,
+        key: `slack:${action.action_ts}:${body.user.id}`,
+      });
     });
   });
 
   app.action<BlockAction<ButtonAction>>(DISMISS_ACTION, async ({ ack, body }) => {
     await ack();
-    const channel = body.channel?.id;
-    if (channel && body.message?.ts)
-      await chat.update(channel, body.message.ts, { text: 'Dismissed: nothing was done.' });
+    later('dismiss', async () => {
+      const channel = body.channel?.id;
+      if (channel && body.message?.ts)
+        await chat.update(channel, body.message.ts, { text: 'Dismissed: nothing was done.' });
+    });
   });
 
   /** Free text (mentions, DMs): the intent parser proposes; mutating intents wait for a click. */
@@ -163,34 +186,40 @@ export function createSlackBot(options: SlackBotOptions, deps: SlackBotDeps): Sl
   }
 
   app.event('app_mention', async ({ event }) => {
-    if (!event.user) return;
-    await converse(event.text, event.user, event.channel, event.ts);
+    later('mention', async () => {
+      if (!event.user) return;
+      await converse(event.text, event.user, event.channel, event.ts);
+    });
   });
 
   app.message(async ({ message }) => {
-    if (
-      message.channel_type !== 'im' ||
-      message.subtype !== undefined ||
-      !('user' in message) ||
-      !message.user
-    )
-      return;
-    await converse(message.text ?? '', message.user, message.channel, message.ts);
+    later('message', async () => {
+      if (
+        message.channel_type !== 'im' ||
+        message.subtype !== undefined ||
+        !('user' in message) ||
+        !message.user
+      )
+        return;
+      await converse(message.text ?? '', message.user, message.channel, message.ts);
+    });
   });
 
   app.event('app_home_opened', async ({ event }) => {
-    if (event.tab !== 'home') return;
-    const [waiting, runs, models] = await Promise.all([
-      service.list({ states: ['awaitingApproval'], limit: 20 }),
-      service.list({ limit: 10 }),
-      service.models(),
-    ]);
-    const approvals = [];
-    for (const r of waiting) {
-      const role = await deps.roles.roleOn(event.user, r.pipeline);
-      if (r.requestedBy !== event.user && (role === 'approver' || role === 'admin')) approvals.push(r);
-    }
-    await chat.publishHome(event.user, homeView({ viewer: event.user, approvals, runs, models }));
+    later('home', async () => {
+      if (event.tab !== 'home') return;
+      const [waiting, runs, models] = await Promise.all([
+        service.list({ states: ['awaitingApproval'], limit: 20 }),
+        service.list({ limit: 10 }),
+        service.models(),
+      ]);
+      const approvals = [];
+      for (const r of waiting) {
+        const role = await deps.roles.roleOn(event.user, r.pipeline);
+        if (r.requestedBy !== event.user && (role === 'approver' || role === 'admin')) approvals.push(r);
+      }
+      await chat.publishHome(event.user, homeView({ viewer: event.user, approvals, runs, models }));
+    });
   });
 
   app.error(async (error) => {
@@ -205,6 +234,7 @@ export function createSlackBot(options: SlackBotOptions, deps: SlackBotDeps): Sl
     },
     async stop() {
       if (!receiver) await app.stop();
+      await work.drain();
     },
   };
 }
