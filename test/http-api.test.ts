@@ -46,6 +46,17 @@ describe.each(backends())('REST API on %s', (backend) => {
       body: JSON.stringify(body),
     });
 
+  it('shows a status page at / with recent runs, escaping what it shows', async () => {
+    await createHttpRunService(base)
+      .start({ pipeline: 'demo', params: {}, requestedBy: '<script>x</script>' })
+      .catch(() => {});
+    const res = await fetch(`${base}/`);
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await res.text();
+    expect(html).toContain('Steward test is running');
+    expect(html).not.toContain('<script>x');
+  });
+
   it('answers /healthz', async () => {
     const res = await fetch(`${base}/healthz`);
     expect(res.status).toBe(200);

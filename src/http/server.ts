@@ -4,6 +4,7 @@ import type { Database } from '../db/client.ts';
 import { httpStatusOf, isStewardError, StewardError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { RunService } from '../workflows/run-service.ts';
+import { statusPage } from './status-page.ts';
 
 export type HttpDeps = {
   service: RunService;
@@ -103,6 +104,10 @@ export function createHttpServer({
   async function route(req: http.IncomingMessage, url: URL): Promise<[number, unknown]> {
     const { pathname } = url;
     const method = req.method ?? 'GET';
+    if (pathname === '/' && method === 'GET') {
+      const [runs, models] = await Promise.all([service.list({ limit: 20 }), service.models()]);
+      return [200, new Html(statusPage({ runs, models, version }))];
+    }
     if (pathname === '/healthz' && method === 'GET') {
       await database.executor.executeSql('select 1');
       return [
@@ -189,7 +194,20 @@ export function createHttpServer({
   });
 }
 
+/** A body to send as HTML rather than JSON. */
+class Html {
+  constructor(readonly text: string) {}
+}
+
 function send(res: http.ServerResponse, status: number, body: unknown) {
+  if (body instanceof Html) {
+    res.writeHead(status, {
+      'content-type': 'text/html; charset=utf-8',
+      'content-length': Buffer.byteLength(body.text),
+    });
+    res.end(body.text);
+    return;
+  }
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',

@@ -1,0 +1,54 @@
+import type { RunView } from '../workflows/run-engine.ts';
+import type { ModelView } from '../workflows/run-service.ts';
+
+const escape = (text: string) =>
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
+
+const cells = (values: string[]) => `<tr>${values.map((v) => `<td>${escape(v)}</td>`).join('')}</tr>`;
+
+/**
+ * What a person sees at http://localhost:3000: that Steward is up, its recent runs and its
+ * models, and how to go on. Read-only and dependency-free; the chat console replaces it.
+ */
+export function statusPage({
+  runs,
+  models,
+  version,
+}: {
+  runs: RunView[];
+  models: ModelView[];
+  version: string;
+}): string {
+  const runRows = runs.map((r) =>
+    cells([`#${r.number}`, r.pipeline, r.state, r.requestedBy, r.createdAt.slice(0, 19)]),
+  );
+  const modelRows = models.map((m) => {
+    const metrics = Object.entries(m.metrics)
+      .filter(([, v]) => typeof v === 'number')
+      .slice(0, 3)
+      .map(([k, v]) => `${k} ${(v as number).toFixed(3)}`)
+      .join(', ');
+    return cells([
+      `${m.pipeline} v${m.version}${m.production ? ' (production)' : ''}`,
+      m.modelType,
+      metrics,
+      `#${m.run}`,
+    ]);
+  });
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Steward</title>
+<style>body{font:15px system-ui,sans-serif;margin:2rem;max-width:60rem}table{border-collapse:collapse;margin-bottom:2rem}
+td,th{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:left}code{background:#f4f4f4;padding:0 .3rem}</style></head>
+<body><h1>Steward ${escape(version)} is running</h1>
+<p>Start a run from another terminal with <code>npx steward run churn --wait</code>, approve it with
+<code>npx steward approve &lt;n&gt; --as someone-else</code>, or connect Slack (README, "Connect to Slack").</p>
+<h2>Recent runs</h2>
+${runRows.length ? `<table><tr><th>run</th><th>pipeline</th><th>state</th><th>by</th><th>created (UTC)</th></tr>${runRows.join('')}</table>` : '<p>No runs yet.</p>'}
+<h2>Models</h2>
+${modelRows.length ? `<table><tr><th>model</th><th>type</th><th>metrics</th><th>run</th></tr>${modelRows.join('')}</table>` : '<p>No model versions yet.</p>'}
+<p>API: <code>GET /api/runs</code>, <code>GET /api/runs/:n</code>, <code>GET /api/models</code>, <code>GET /healthz</code>.</p>
+</body></html>`;
+}
