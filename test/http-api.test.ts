@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { grantRole } from '../src/db/runs-repo.ts';
 import { createHttpRunService } from '../src/http/client.ts';
 import { createHttpServer } from '../src/http/server.ts';
 import { silentLogger } from '../src/log.ts';
@@ -47,14 +48,18 @@ describe.each(backends())('REST API on %s', (backend) => {
     });
 
   it('shows a status page at / with recent runs, escaping what it shows', async () => {
-    await createHttpRunService(base)
-      .start({ pipeline: 'demo', params: {}, requestedBy: '<script>x</script>' })
-      .catch(() => {});
+    await grantRole(h.database.db, { userId: '<script>x</script>', role: 'operator', grantedBy: 'test' });
+    await createHttpRunService(base).start({
+      pipeline: 'demo',
+      params: {},
+      requestedBy: '<script>x</script>',
+    });
     const res = await fetch(`${base}/`);
     expect(res.headers.get('content-type')).toMatch(/text\/html/);
     const html = await res.text();
     expect(html).toContain('Steward test is running');
     expect(html).not.toContain('<script>x');
+    expect(html).toContain('&lt;script&gt;x&lt;/script&gt;');
   });
 
   it('answers /healthz', async () => {
