@@ -1,13 +1,13 @@
 import type { RunView } from '../workflows/run-engine.ts';
 import type { ModelView } from '../workflows/run-service.ts';
 
-const escape = (text: string) =>
+const escapeHtml = (text: string) =>
   text.replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
   );
 
-const cells = (values: string[]) => `<tr>${values.map((v) => `<td>${escape(v)}</td>`).join('')}</tr>`;
+const cells = (values: string[]) => `<tr>${values.map((v) => `<td>${escapeHtml(v)}</td>`).join('')}</tr>`;
 
 /**
  * What a person sees at http://localhost:3000: that Steward is up, its recent runs and its
@@ -42,7 +42,7 @@ export function statusPage({
 <html lang="en"><head><meta charset="utf-8"><title>Steward</title>
 <style>body{font:15px system-ui,sans-serif;margin:2rem;max-width:60rem}table{border-collapse:collapse;margin-bottom:2rem}
 td,th{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:left}code{background:#f4f4f4;padding:0 .3rem}</style></head>
-<body><h1>Steward ${escape(version)} is running</h1>
+<body><h1>Steward ${escapeHtml(version)} is running</h1>
 <p>Start a run from another terminal with <code>npx steward run churn --wait</code>, approve it with
 <code>npx steward approve &lt;n&gt; --as someone-else</code>, or connect Slack (README, "Connect to Slack").</p>
 <h2>Recent runs</h2>
