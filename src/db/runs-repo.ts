@@ -24,6 +24,12 @@ export async function findRun(db: Queryable, ref: RunRef) {
   return row;
 }
 
+/** Just a run's state: what a heartbeat needs, without reading its snapshot and spec. */
+export async function runState(db: Queryable, runId: string): Promise<string | undefined> {
+  const [row] = await db.select({ state: runs.state }).from(runs).where(eq(runs.id, runId));
+  return row?.state;
+}
+
 export async function findRunByRequestKey(db: Queryable, requestKey: string) {
   const [row] = await db.select().from(runs).where(eq(runs.requestKey, requestKey));
   return row;

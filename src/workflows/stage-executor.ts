@@ -13,7 +13,8 @@ export class StageAbortedError extends Error {
   override readonly name = 'StageAbortedError';
 }
 
-const missing = (stage: StageName) =>
+/** The error for a stage the loaded stage module does not provide (both executors use it). */
+export const missingStage = (stage: StageName) =>
   new Error(`stage \`${stage}\` is not available in this build of Steward, so the run cannot continue`);
 
 /** Runs stages in this thread. For tests and tiny stages only: never for training. */
@@ -21,7 +22,7 @@ export function createInlineExecutor(stages: StageSet): StageExecutor {
   return {
     run(request, { onProgress, signal }) {
       const fn = stages[request.stage];
-      if (!fn) return Promise.reject(missing(request.stage));
+      if (!fn) return Promise.reject(missingStage(request.stage));
       return new Promise<StageResult>((resolve, reject) => {
         const abort = () => reject(new StageAbortedError(String(signal.reason ?? 'aborted')));
         if (signal.aborted) return abort();

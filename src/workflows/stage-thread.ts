@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isFatal, type StageRequest, type StageSet } from '../stages/stage.ts';
-import type { ThreadMessage } from './stage-executor.ts';
+import { missingStage, type ThreadMessage } from './stage-executor.ts';
 
 /** Inside a worker thread: load the stage module, run one stage, post the result back. */
 const { module, request } = workerData as { module: string; request: StageRequest };
@@ -9,10 +9,7 @@ const post = (message: ThreadMessage) => parentPort?.postMessage(message);
 try {
   const { stages } = (await import(module)) as { stages: StageSet };
   const fn = stages[request.stage];
-  if (!fn)
-    throw new Error(
-      `stage \`${request.stage}\` is not available in this build of Steward, so the run cannot continue`,
-    );
+  if (!fn) throw missingStage(request.stage);
   const result = await fn(request, {
     progress: (message, fraction) =>
       post({ type: 'progress', message, ...(fraction === undefined ? {} : { fraction }) }),

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database, Tx } from '../db/client.ts';
-import { findRun, runningAttempts, stageAttemptsOf, staleAttempts } from '../db/runs-repo.ts';
+import { findRun, runningAttempts, runState, stageAttemptsOf, staleAttempts } from '../db/runs-repo.ts';
 import { stageAttempts } from '../db/schema.ts';
 import type { Logger } from '../log.ts';
 import { isFatal, type StageName, type StageRequest, type StageResult } from '../stages/stage.ts';
@@ -265,8 +265,8 @@ export function createStageWorker(deps: StageWorkerDeps): StageWorker {
         .where(and(leaseOf(c), eq(stageAttempts.status, 'running')))
         .returning({ attempt: stageAttempts.attempt });
       if (!lease) return controller.abort('lost' satisfies Abort);
-      const run = await findRun(database.db, { id: c.runId });
-      if (!run || isFinal(run.state)) controller.abort('superseded' satisfies Abort);
+      const state = await runState(database.db, c.runId);
+      if (!state || isFinal(state)) controller.abort('superseded' satisfies Abort);
     } catch (error) {
       stageLog.warn('heartbeat failed', { error: (error as Error).message });
     }
