@@ -224,3 +224,58 @@ export const productionModels = pgTable('production_models', {
     .references(() => runs.id),
   deployedAt: timestamp('deployed_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
+
+/**
+ * The chat outbox: one row per run and chat surface while that run's messages are out of
+ * date. Every applied event upserts it (in the event's transaction), so any number of
+ * events become one delivery, at most about one a second. A delivery claims its row with a
+ * lease: a hung chat call holds up only its own run's row, never the others'.
+ */
+export const chatOutbox = pgTable(
+  'chat_outbox',
+  {
+    runId: uuid('run_id')
+      .notNull()
+      .references(() => runs.id),
+    surface: text('surface').notNull().default('slack'),
+    /** Bumped by every event; a delivery that saw an older generation leaves the row due. */
+    generation: integer('generation').notNull().default(1),
+    dueAt: timestamp('due_at', { withTimezone: true, mode: 'date' }).notNull(),
+    claimedBy: text('claimed_by'),
+    claimedUntil: timestamp('claimed_until', { withTimezone: true, mode: 'date' }),
+    /** Failed deliveries in a row; retried with backoff, never dropped. */
+    failures: integer('failures').notNull().default(0),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.surface] }), index('chat_outbox_due').on(t.dueAt)],
+);
+
+/**
+ * Chat requests that change something (a click, a command, a modal submission), written
+ * before Slack is acknowledged, so that a crash right after the ack loses nothing: a
+ * request still `pending` after its claim ran out is handled again (its idempotency key
+ * makes that safe).
+ */
+export const chatInbox = pgTable(
+  'chat_inbox',
+  {
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity().primaryKey(),
+    surface: text('surface').notNull(),
+    kind: text('kind').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    payload: jsonb('payload').notNull(),
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    claimedUntil: timestamp('claimed_until', { withTimezone: true, mode: 'date' }),
+    error: text('error'),
+    createdAt: createdAt(),
+    doneAt: timestamp('done_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    uniqueIndex('chat_inbox_key').on(t.surface, t.idempotencyKey),
+    index('chat_inbox_pending').on(t.status, t.claimedUntil),
+    check('chat_inbox_status', sql`${t.status} in ('pending', 'done', 'failed')`),
+  ],
+);
