@@ -78,7 +78,7 @@ export async function openApp(options: AppOptions): Promise<App> {
     catalog,
     clock: options.clock ?? systemClock,
     log: log.child({ part: 'engine' }),
-    notify: slackOn,
+    notify: true,
   });
   const service = createRunService({ database, engine, catalog });
   const roles = createRoleService({ database });

@@ -1,6 +1,7 @@
-import { and, desc, eq, max } from 'drizzle-orm';
+import { and, desc, eq, max, sql } from 'drizzle-orm';
 import type { Queryable, Tx } from '../db/client.ts';
 import { datasets, modelVersions, productionModels } from '../db/schema.ts';
+import { type Clock, databaseClock } from '../workflows/clock.ts';
 import { packJson, packTable, unpackJson, unpackTable } from './data/serialize.ts';
 import { PipelineSpec, specHash } from './spec.ts';
 import { StageFailure, type StageRequest, type StageResult } from './stage.ts';
@@ -50,7 +51,7 @@ export async function productionModel(db: Queryable, pipeline: string) {
   return row ? { version: row.version, model: unpackJson(row.artifact), transform: row.transform } : null;
 }
 
-export function createStageStore(): StageStore {
+export function createStageStore({ clock = databaseClock }: { clock?: Clock } = {}): StageStore {
   return {
     async load(db, request) {
       const ingest = request.inputs.ingest as IngestOutput | undefined;
@@ -78,7 +79,7 @@ export function createStageStore(): StageStore {
           .onConflictDoNothing();
       }
       if (request.stage === 'evaluate') return registerModel(tx, request, result);
-      if (request.stage === 'deploy') return promote(tx, request, result);
+      if (request.stage === 'deploy') return promote(tx, request, result, await clock.now(tx));
       return result;
     },
   };
@@ -97,6 +98,11 @@ async function registerModel(tx: Tx, request: StageRequest, result: StageResult)
     .where(eq(modelVersions.runId, request.run.id));
   let version = existing?.version;
   if (version === undefined) {
+    // Two runs of one pipeline may finish evaluating together: number their versions one
+    // after the other instead of letting both take max + 1 (the loser would hit the unique key).
+    await tx.execute(
+      sql`select pg_advisory_xact_lock(hashtext(${`model_versions:${request.run.pipeline}`}))`,
+    );
     const [{ latest } = { latest: 0 }] = await tx
       .select({ latest: max(modelVersions.version) })
       .from(modelVersions)
@@ -124,7 +130,7 @@ async function registerModel(tx: Tx, request: StageRequest, result: StageResult)
 }
 
 /** Makes this run's model (or the version a deploy run names) the pipeline's production version. */
-async function promote(tx: Tx, request: StageRequest, result: StageResult): Promise<StageResult> {
+async function promote(tx: Tx, request: StageRequest, result: StageResult, now: Date): Promise<StageResult> {
   const requested = request.run.params.version
     ? Number(request.run.params.version.replace(/^v/, ''))
     : undefined;
@@ -147,10 +153,10 @@ async function promote(tx: Tx, request: StageRequest, result: StageResult): Prom
   }
   await tx
     .insert(productionModels)
-    .values({ pipeline: request.run.pipeline, version: row.version, runId: request.run.id })
+    .values({ pipeline: request.run.pipeline, version: row.version, runId: request.run.id, deployedAt: now })
     .onConflictDoUpdate({
       target: productionModels.pipeline,
-      set: { version: row.version, runId: request.run.id, deployedAt: new Date() },
+      set: { version: row.version, runId: request.run.id, deployedAt: now },
     });
   return { ...result, output: { version: row.version }, summary: { production: `v${row.version}` } };
 }

@@ -1,5 +1,6 @@
 import PgBoss from 'pg-boss';
 import { z } from 'zod';
+import { markOutOfDate } from '../db/chat-outbox.ts';
 import type { Database, SqlExecutor } from '../db/client.ts';
 import type { Logger } from '../log.ts';
 import { STAGES } from './pipeline-run.machine.ts';
@@ -21,18 +22,7 @@ export type NotifyJob = z.infer<typeof NotifyJob>;
 export const QUEUE = {
   stage: 'steward_stage',
   deadline: 'steward_deadline',
-  notify: 'steward_notify',
 } as const;
-
-/**
- * The notify queue is `stately`: per run at most one job waiting and one running, so a
- * burst of events becomes one chat update that renders the run as it is by then.
- */
-const POLICY: Record<QueueName, 'standard' | 'stately'> = {
-  steward_stage: 'standard',
-  steward_deadline: 'standard',
-  steward_notify: 'stately',
-};
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
 
 export type FetchedJob = { id: string; name: string; data: unknown };
@@ -45,11 +35,17 @@ export type FetchedJob = { id: string; name: string; data: unknown };
 export type JobQueue = {
   enqueueStage(db: SqlExecutor, job: StageJob): Promise<string>;
   enqueueDeadline(db: SqlExecutor, job: DeadlineJob): Promise<string | null>;
-  /** Asks for the run's chat messages to be brought up to date, at most about once a second. */
-  enqueueNotify(db: SqlExecutor, job: NotifyJob): Promise<string | null>;
+  /**
+   * Asks for the run's chat messages to be brought up to date, at most about once a second.
+   * Not a pg-boss job: a per-run row in the chat outbox (see `db/chat-outbox.ts`), so that a
+   * delivery stuck on one run never holds up another's.
+   */
+  enqueueNotify(db: SqlExecutor, job: NotifyJob): Promise<void>;
   /** Claims up to `limit` jobs (SKIP LOCKED), inside the caller's transaction when `db` is given. */
   fetch(queue: QueueName, limit: number, db?: SqlExecutor): Promise<FetchedJob[]>;
   complete(queue: QueueName, id: string, db?: SqlExecutor): Promise<void>;
+  /** Withdraws a job that is not running yet, so no worker fetches it. */
+  cancel(queue: QueueName, id: string, db?: SqlExecutor): Promise<void>;
   fail(queue: QueueName, id: string, reason: string, db?: SqlExecutor): Promise<void>;
   stop(): Promise<void>;
 };
@@ -75,7 +71,7 @@ export async function createJobQueue({ database, log, supervise }: JobQueueOptio
   boss.on('error', (error: Error) => log.warn('job queue error', { error: error.message }));
   await boss.start();
   for (const name of Object.values(QUEUE)) {
-    if (!(await boss.getQueue(name))) await boss.createQueue(name, { name, policy: POLICY[name] });
+    if (!(await boss.getQueue(name))) await boss.createQueue(name, { name, policy: 'standard' });
   }
 
   return {
@@ -93,16 +89,7 @@ export async function createJobQueue({ database, log, supervise }: JobQueueOptio
         retryBackoff: true,
       });
     },
-    enqueueNotify(db, job) {
-      // Slack allows about one update per second per message: wait a second, gathering events.
-      return boss.send(QUEUE.notify, job, {
-        db,
-        singletonKey: job.runId,
-        startAfter: 1,
-        retryLimit: 3,
-        retryDelay: 2,
-      });
-    },
+    enqueueNotify: (db, job) => markOutOfDate(db, job.runId),
     async fetch(queue, limit, db) {
       const jobs = await boss.fetch(queue, { batchSize: limit, ...(db ? { db } : {}) });
       return jobs.map((j) => ({ id: j.id, name: j.name, data: j.data }));
@@ -111,6 +98,7 @@ export async function createJobQueue({ database, log, supervise }: JobQueueOptio
     // typings' overloads say: passing options third would silently use the pool, which
     // deadlocks PGlite inside a transaction.
     complete: (queue, id, db) => boss.complete(queue, id, NO_DATA, db ? { db } : {}),
+    cancel: (queue, id, db) => boss.cancel(queue, id, db ? { db } : {}),
     fail: (queue, id, reason, db) => boss.fail(queue, id, { reason }, db ? { db } : {}),
     stop: () => boss.stop({ graceful: false, wait: true }),
   };

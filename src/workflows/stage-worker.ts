@@ -1,24 +1,30 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { and, eq, sql } from 'drizzle-orm';
-import type { Database, Tx } from '../db/client.ts';
-import { findRun, runningAttempts, runState, stageAttemptsOf, staleAttempts } from '../db/runs-repo.ts';
-import { stageAttempts } from '../db/schema.ts';
+import type { Database } from '../db/client.ts';
 import type { Logger } from '../log.ts';
-import { isFatal, type StageName, type StageRequest, type StageResult } from '../stages/stage.ts';
 import { noStore, type StageStore } from '../stages/store.ts';
-import { DeadlineJob, type JobQueue, NotifyJob, QUEUE, StageJob } from './jobs.ts';
-import { type ApplyRequest, type ApplyResult, isFinal, type RunEngine, SYSTEM_ACTOR } from './run-engine.ts';
-import { StageAbortedError, type StageExecutor } from './stage-executor.ts';
+import { type Clock, databaseClock } from './clock.ts';
+import type { JobHandler } from './handlers/attempts.ts';
+import { type ChatDelivery, createChatDelivery } from './handlers/deliver-chat.ts';
+import { createDeadlineFirer } from './handlers/fire-deadlines.ts';
+import { createReaper } from './handlers/reap-attempts.ts';
+import { createStageRunner, type StageRunner } from './handlers/run-stage.ts';
+import type { JobQueue } from './jobs.ts';
+import type { RunEngine } from './run-engine.ts';
+import type { StageExecutor } from './stage-executor.ts';
 
 export type StageWorkerDeps = {
   database: Database;
   jobs: JobQueue;
   engine: RunEngine;
   executor: StageExecutor;
-  /** Brings a run's chat messages up to date (notify jobs); without one they are dropped. */
+  /**
+   * Brings a run's chat messages up to date. Only a process connected to chat has one, and
+   * only such a process takes chat deliveries; the others leave them to it.
+   */
   notifier?: (runId: string) => Promise<void>;
   /** Loads what stages read and stores what they produce. @default noStore */
   store?: StageStore;
+  /** @default databaseClock */
+  clock?: Clock;
   log: Logger;
   /** Shown in the timeline and the lease ("host:pid"). */
   workerId: string;
@@ -32,395 +38,191 @@ export type StageWorkerDeps = {
   pollMs?: number;
   /** Progress events per attempt are coalesced to at most one per this interval. @default 1000 */
   progressEveryMs?: number;
+  /** How long one chat delivery may take before it counts as failed. @default 45_000 */
+  chatTimeoutMs?: number;
+};
+
+export type WorkerHealth = {
+  /** False when a loop has not finished a round for a while, or its last round threw. */
+  ok: boolean;
+  /** When the stage loop last finished a round. */
+  lastRoundAt: string | null;
+  error?: string;
+  loops: Record<string, { lastRoundAt: string | null; error?: string }>;
+  chat?: { failing: number; lastError?: string };
 };
 
 export type StageWorker = {
-  start(): void;
+  /**
+   * Starts the job loops. With `onlyRun`, only that run's stage jobs are claimed and nothing
+   * else is done (`steward run --wait` on an embedded database that no server serves).
+   */
+  start(options?: { onlyRun?: string }): void;
   /**
    * Stops claiming work, lets running attempts finish for up to `graceMs`, then releases
    * the rest: their runs get a new attempt that another worker picks up.
    */
   stop(graceMs?: number): Promise<void>;
-  /** One round: reap lost attempts, fire due deadlines, claim and run stage jobs. Resolves when they finish. */
+  /** One round of every handler, awaiting the work it launched; resolves to the amount of work. */
   tick(): Promise<number>;
   /** Marks attempts whose worker stopped heartbeating as lost. `all` reaps every running attempt not ours. */
   reap(all?: boolean): Promise<number>;
+  health(): WorkerHealth;
 };
 
-type Claim = StageJob & { jobId: string };
-type Abort = 'shutdown' | 'lost' | 'superseded';
+type LoopState = { lastRoundAt: number | null; lastRoundIso: string | null; error?: string };
 
+/**
+ * The job loop: one loop per kind of job (run stages, reap lost attempts, fire deadlines,
+ * deliver chat messages), each polling on its own, so that a slow or hung kind never holds
+ * up the others. Stage attempts and chat deliveries run concurrently inside their handlers.
+ */
 export function createStageWorker(deps: StageWorkerDeps): StageWorker {
-  const { database, jobs, engine, executor, log, workerId } = deps;
-  const store = deps.store ?? noStore;
+  const { database, log, workerId } = deps;
+  const clock = deps.clock ?? databaseClock;
   const concurrency = deps.concurrency ?? 2;
   const leaseMs = deps.leaseMs ?? 30_000;
   const heartbeatMs = deps.heartbeatMs ?? Math.max(100, Math.floor(leaseMs / 6));
   const pollMs = deps.pollMs ?? 250;
-  const progressEveryMs = deps.progressEveryMs ?? 1000;
-  const inFlight = new Map<string, { claim: Claim; controller: AbortController; done: Promise<void> }>();
+
+  function build(onlyRun?: string) {
+    const stages: StageRunner = createStageRunner({
+      ...deps,
+      store: deps.store ?? noStore,
+      clock,
+      concurrency,
+      heartbeatMs,
+      pollMs,
+      progressEveryMs: deps.progressEveryMs ?? 1000,
+      ...(onlyRun ? { onlyRun } : {}),
+    });
+    const reaper = createReaper({
+      ...deps,
+      clock,
+      leaseMs,
+      everyMs: Math.max(heartbeatMs, leaseMs / 3),
+      isRunningHere: (ref) => stages.isRunning(ref),
+    });
+    const chat: ChatDelivery | undefined =
+      deps.notifier && !onlyRun
+        ? createChatDelivery({
+            database,
+            deliver: deps.notifier,
+            surface: 'slack',
+            log: log.child({ part: 'chat' }),
+            workerId,
+            pollMs,
+            ...(deps.chatTimeoutMs ? { timeoutMs: deps.chatTimeoutMs } : {}),
+          })
+        : undefined;
+    const handlers: JobHandler[] = onlyRun
+      ? [stages]
+      : [reaper, createDeadlineFirer({ ...deps, pollMs }), ...(chat ? [chat] : []), stages];
+    return { stages, reaper, chat, handlers };
+  }
+
+  let parts = build();
   let stopping = false;
-  let loop: Promise<void> | undefined;
-  let lastReap = 0;
+  let startedAt = performance.now();
+  let loops: Promise<void>[] = [];
+  const states = new Map<string, LoopState>();
+  const wakeups = new Set<() => void>();
 
-  const key = (c: StageJob) => `${c.runId}/${c.stage}/${c.attempt}`;
-  const leaseOf = (c: StageJob) =>
-    and(
-      eq(stageAttempts.runId, c.runId),
-      eq(stageAttempts.stage, c.stage),
-      eq(stageAttempts.attempt, c.attempt),
-    );
-  const system = (runId: string, event: ApplyRequest['event'], idempotencyKey: string): ApplyRequest => ({
-    run: { id: runId },
-    event,
-    actor: SYSTEM_ACTOR,
-    idempotencyKey,
-  });
-
-  /** Claims stage jobs and takes their leases in one transaction: either both happen or neither. */
-  async function claim(limit: number): Promise<Claim[]> {
-    return database.db.transaction(async (tx) => {
-      const executor = database.executorFor(tx);
-      const claimed: Claim[] = [];
-      for (const job of await jobs.fetch(QUEUE.stage, limit, executor)) {
-        const parsed = StageJob.safeParse(job.data);
-        if (!parsed.success) {
-          log.error('stage job has a malformed payload; failing it', {
-            job: job.id,
-            issues: parsed.error.issues,
-          });
-          await jobs.fail(QUEUE.stage, job.id, 'malformed payload', executor);
-          continue;
-        }
-        const [lease] = await tx
-          .update(stageAttempts)
-          .set({ status: 'running', workerId, jobId: job.id, startedAt: sql`now()`, heartbeatAt: sql`now()` })
-          .where(and(leaseOf(parsed.data), eq(stageAttempts.status, 'queued')))
-          .returning();
-        if (!lease) {
-          // The attempt was superseded (lost, released or the run moved on): nothing to do.
-          await jobs.complete(QUEUE.stage, job.id, executor);
-          continue;
-        }
-        claimed.push({ ...parsed.data, jobId: job.id });
-      }
-      return claimed;
+  /** Waits `ms`, or less when the worker stops. */
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        wakeups.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      wakeups.add(done);
     });
-  }
 
-  /** Ends a lease and reports the outcome to the run, in one transaction, unless the lease was taken away. */
-  async function finish(
-    c: Claim,
-    status: 'done' | 'failed' | 'released',
-    fields: { output?: unknown; error?: string },
-    event: ApplyRequest['event'] | undefined,
-    persist?: (tx: Tx) => Promise<{ output: unknown; event: ApplyRequest['event'] }>,
-  ): Promise<ApplyResult | undefined> {
-    return engine.transaction(async (tx: Tx, apply) => {
-      if (persist) {
-        // Only while we still hold the lease: a lost attempt must not store anything.
-        const [held] = await tx
-          .select({ status: stageAttempts.status })
-          .from(stageAttempts)
-          .where(leaseOf(c))
-          .for('update');
-        if (held?.status === 'running') ({ output: fields.output, event } = await persist(tx));
-      }
-      const [lease] = await tx
-        .update(stageAttempts)
-        .set({ status, output: fields.output ?? null, error: fields.error ?? null, finishedAt: sql`now()` })
-        .where(and(leaseOf(c), eq(stageAttempts.status, 'running')))
-        .returning();
-      await jobs.complete(QUEUE.stage, c.jobId, database.executorFor(tx));
-      if (!lease || !event) return undefined;
-      return apply(system(c.runId, event, `${status}:${c.stage}:${c.attempt}`));
-    });
-  }
-
-  async function execute(c: Claim, controller: AbortController): Promise<void> {
-    const started = await engine.apply(
-      system(
-        c.runId,
-        { type: 'stage.started', stage: c.stage, attempt: c.attempt, worker: workerId },
-        `started:${c.stage}:${c.attempt}`,
-      ),
-    );
-    if (started.status === 'refused') {
-      log.info('stage attempt no longer wanted', {
-        run: started.run.number,
-        stage: c.stage,
-        reason: started.message,
-      });
-      await finish(c, 'released', { error: started.message }, undefined);
-      return;
-    }
-    const run = await findRun(database.db, { id: c.runId });
-    if (!run) throw new Error(`run ${c.runId} vanished`);
-    const inputs: Partial<Record<StageName, unknown>> = {};
-    for (const attempt of await stageAttemptsOf(database.db, c.runId)) {
-      if (attempt.status === 'done') inputs[attempt.stage as StageName] = attempt.output;
-    }
-    const request: StageRequest = {
-      run: {
-        id: run.id,
-        number: run.number,
-        pipeline: run.pipeline,
-        kind: run.kind,
-        requestedBy: run.requestedBy,
-        params: run.params,
-        spec: run.spec,
-      },
-      stage: c.stage,
-      attempt: c.attempt,
-      inputs,
-    };
-    request.artifacts = await store.load(database.db, request);
-    const stageLog = log.child({ run: run.number, stage: c.stage, attempt: c.attempt });
-    const heartbeat = setInterval(() => void beat(c, controller, stageLog), heartbeatMs);
-    let lastProgress = 0;
-    let progressCount = 0;
-    const t0 = performance.now();
-    try {
-      stageLog.info('stage started');
-      const result = await executor.run(request, {
-        signal: controller.signal,
-        onProgress(message, fraction) {
-          const now = Date.now();
-          if (now - lastProgress < progressEveryMs) return;
-          lastProgress = now;
-          const n = ++progressCount;
-          const event = { type: 'stage.progress', stage: c.stage, attempt: c.attempt, message } as const;
-          engine
-            .apply(
-              system(
-                c.runId,
-                fraction === undefined ? event : { ...event, fraction },
-                `progress:${c.stage}:${c.attempt}:${n}`,
-              ),
-            )
-            .catch((error: Error) => stageLog.warn('progress not recorded', { error: error.message }));
-        },
-      });
-      clearInterval(heartbeat);
-      const done = (r: StageResult): ApplyRequest['event'] => ({
-        type: 'stage.done',
-        stage: c.stage,
-        attempt: c.attempt,
-        summary: r.summary ?? null,
-      });
-      await finish(c, 'done', { output: result.output ?? null }, done(result), async (tx) => {
-        const stored = await store.save(tx, request, result);
-        return { output: stored.output ?? null, event: done(stored) };
-      });
-      stageLog.info('stage done', { ms: Math.round(performance.now() - t0) });
-    } catch (error) {
-      clearInterval(heartbeat);
-      const reason = controller.signal.reason as Abort | undefined;
-      if (error instanceof StageAbortedError || reason) {
-        if (reason === 'shutdown') {
-          await finish(
-            c,
-            'released',
-            { error: 'released: worker shutting down' },
-            {
-              type: 'stage.failed',
-              stage: c.stage,
-              attempt: c.attempt,
-              cause: 'released',
-              error: `worker ${workerId} shut down during the stage; the attempt was released`,
-            },
-          );
-          stageLog.info('stage released on shutdown');
-        } else {
-          // Lost (the reaper already reported it) or superseded (the run moved on): just let go.
-          await finish(c, 'released', { error: `aborted: ${reason}` }, undefined);
-          stageLog.info('stage aborted', { reason });
-        }
-        return;
-      }
-      const message = (error as Error).message ?? String(error);
-      stageLog.warn('stage failed', { error: message });
-      await finish(
-        c,
-        'failed',
-        { error: (error as Error).stack ?? message },
-        {
-          type: 'stage.failed',
-          stage: c.stage,
-          attempt: c.attempt,
-          cause: isFatal(error) ? 'fatal' : 'error',
-          error: message,
-        },
-      );
-    }
-  }
-
-  /** Renews the lease; aborts the attempt when the lease was taken away or the run ended. */
-  async function beat(c: Claim, controller: AbortController, stageLog: Logger): Promise<void> {
-    if (controller.signal.aborted) return;
-    try {
-      const [lease] = await database.db
-        .update(stageAttempts)
-        .set({ heartbeatAt: sql`now()` })
-        .where(and(leaseOf(c), eq(stageAttempts.status, 'running')))
-        .returning({ attempt: stageAttempts.attempt });
-      if (!lease) return controller.abort('lost' satisfies Abort);
-      const state = await runState(database.db, c.runId);
-      if (!state || isFinal(state)) controller.abort('superseded' satisfies Abort);
-    } catch (error) {
-      stageLog.warn('heartbeat failed', { error: (error as Error).message });
-    }
-  }
-
-  async function reap(all = false): Promise<number> {
-    const candidates = all ? await runningAttempts(database.db) : await staleAttempts(database.db, leaseMs);
-    let reaped = 0;
-    for (const attempt of candidates) {
-      const c = { runId: attempt.runId, stage: attempt.stage as StageName, attempt: attempt.attempt };
-      if (inFlight.has(key(c))) continue;
-      const seconds = Math.round(leaseMs / 1000);
-      const error = all
-        ? `worker ${attempt.workerId} was gone when ${workerId} started (the data dir lock proves it)`
-        : `worker ${attempt.workerId} sent no heartbeat for ${seconds}s; the attempt is presumed lost`;
-      const result = await engine.transaction(async (tx, apply) => {
-        const [lease] = await tx
-          .update(stageAttempts)
-          .set({ status: 'lost', error, finishedAt: sql`now()` })
-          .where(and(leaseOf(c), eq(stageAttempts.status, 'running')))
-          .returning();
-        if (!lease) return undefined;
-        if (attempt.jobId) await jobs.fail(QUEUE.stage, attempt.jobId, error, database.executorFor(tx));
-        return apply(
-          system(
-            c.runId,
-            { type: 'stage.failed', ...c, cause: 'lost', error },
-            `lost:${c.stage}:${c.attempt}`,
-          ),
-        );
-      });
-      if (result) {
-        reaped++;
-        log.warn('stage attempt lost', {
-          run: result.run.number,
-          stage: c.stage,
-          attempt: c.attempt,
-          worker: attempt.workerId,
-        });
-      }
-    }
-    return reaped;
-  }
-
-  async function fireDeadlines(): Promise<void> {
-    for (const job of await jobs.fetch(QUEUE.deadline, 20)) {
-      const parsed = DeadlineJob.safeParse(job.data);
-      if (!parsed.success) {
-        await jobs.fail(QUEUE.deadline, job.id, 'malformed payload');
-        continue;
-      }
-      try {
-        const { runId, at } = parsed.data;
-        const result = await engine.apply(system(runId, { type: 'approval.expire' }, `expire:${at}`));
-        if (result.status === 'refused' && result.run.state === 'awaitingApproval' && result.run.deadline) {
-          // Fired early (clock skew between machines): try again at the deadline.
-          await jobs.enqueueDeadline(database.executor, { runId, at: result.run.deadline });
-        }
-        if (result.status === 'applied') log.info('approval expired', { run: result.run.number });
-        await jobs.complete(QUEUE.deadline, job.id);
-      } catch (error) {
-        log.warn('deadline job failed; it will be retried', { error: (error as Error).message });
-        await jobs.fail(QUEUE.deadline, job.id, (error as Error).message);
-      }
-    }
-  }
-
-  async function sendNotifications(): Promise<void> {
-    for (const job of await jobs.fetch(QUEUE.notify, 10)) {
-      const parsed = NotifyJob.safeParse(job.data);
-      try {
-        if (parsed.success && deps.notifier) await deps.notifier(parsed.data.runId);
-        await jobs.complete(QUEUE.notify, job.id);
-      } catch (error) {
-        log.warn('chat notification failed; it will be retried', { error: (error as Error).message });
-        await jobs.fail(QUEUE.notify, job.id, (error as Error).message);
-      }
-    }
-  }
-
-  function launch(c: Claim): Promise<void> {
-    const controller = new AbortController();
-    const done = execute(c, controller)
-      .catch((error: Error) =>
-        log.error('stage attempt crashed the runner', { error: error.stack ?? error.message }),
-      )
-      .finally(() => inFlight.delete(key(c)));
-    inFlight.set(key(c), { claim: c, controller, done });
-    return done;
-  }
-
-  /** One round of work; returns the stage attempts it launched. */
-  async function round(): Promise<Promise<void>[]> {
-    if (Date.now() - lastReap >= Math.max(heartbeatMs, leaseMs / 3)) {
-      lastReap = Date.now();
-      await reap();
-    }
-    await fireDeadlines();
-    await sendNotifications();
-    const free = concurrency - inFlight.size;
-    if (free <= 0 || stopping) return [];
-    return (await claim(free)).map(launch);
-  }
-
-  async function tick(): Promise<number> {
-    const launched = await round();
-    await Promise.all(launched);
-    return launched.length;
-  }
-
-  async function run(): Promise<void> {
+  async function loop(handler: JobHandler): Promise<void> {
+    const state: LoopState = { lastRoundAt: null, lastRoundIso: null };
+    states.set(handler.name, state);
     while (!stopping) {
+      let launched = 0;
       try {
-        if ((await round()).length > 0) continue;
+        launched = (await handler.round()).length;
+        state.lastRoundAt = performance.now();
+        state.lastRoundIso = new Date().toISOString();
+        delete state.error;
       } catch (error) {
         if (stopping) break;
-        log.error('worker loop error', { error: (error as Error).message });
+        state.error = (error as Error).message;
+        log.error('worker loop error', { loop: handler.name, error: state.error });
       }
-      await sleep(pollMs);
+      if (launched === 0 && !stopping) await pause(handler.pollMs);
     }
   }
 
   return {
-    start() {
-      if (loop) return;
+    start(options = {}) {
+      if (loops.length > 0) return;
       stopping = false;
-      loop = (async () => {
+      startedAt = performance.now();
+      parts = build(options.onlyRun);
+      const { reaper, handlers } = parts;
+      const ready = (async () => {
         if (database.exclusive) {
           // We hold the embedded database's lock, so any running attempt belongs to a dead process.
-          const reaped = await reap(true).catch((error: Error) => {
+          const reaped = await reaper.reap(true).catch((error: Error) => {
             log.error('startup reap failed', { error: error.message });
             return 0;
           });
           if (reaped) log.warn('released attempts left running by a previous process', { reaped });
         }
-        await run();
       })();
-      log.info('worker started', { worker: workerId, concurrency, leaseMs });
+      loops = handlers.map((handler) => ready.then(() => loop(handler)));
+      log.info('worker started', {
+        worker: workerId,
+        concurrency,
+        leaseMs,
+        loops: handlers.map((h) => h.name),
+        ...(options.onlyRun ? { onlyRun: options.onlyRun } : {}),
+      });
     },
     async stop(graceMs = 10_000) {
       stopping = true;
-      await loop;
-      loop = undefined;
-      const pending = [...inFlight.values()];
-      if (pending.length === 0) return;
-      log.info('waiting for running stages', { count: pending.length, graceMs });
-      const finished = Promise.all(pending.map((p) => p.done));
-      const timedOut = await Promise.race([finished.then(() => false), sleep(graceMs).then(() => true)]);
-      if (timedOut) {
-        for (const p of inFlight.values()) p.controller.abort('shutdown' satisfies Abort);
-        await Promise.all([...inFlight.values()].map((p) => p.done));
-      }
+      for (const wake of [...wakeups]) wake();
+      await Promise.all(loops);
+      loops = [];
+      // Chat deliveries get at most a few seconds: a chat service that never answers must
+      // not hold up the shutdown; another process delivers what is left.
+      await Promise.all([parts.stages.stop(graceMs), parts.chat?.stop(Math.min(graceMs, 3000))]);
     },
-    tick,
-    reap,
+    async tick() {
+      let work = 0;
+      for (const handler of parts.handlers) {
+        const launched = await handler.round();
+        await Promise.all(launched);
+        work += launched.length;
+      }
+      return work;
+    },
+    reap: (all) => parts.reaper.reap(all),
+    health() {
+      const staleAfterMs = Math.max(15_000, pollMs * 20);
+      const now = performance.now();
+      const report: WorkerHealth['loops'] = {};
+      let ok = true;
+      for (const [name, state] of states) {
+        report[name] = { lastRoundAt: state.lastRoundIso, ...(state.error ? { error: state.error } : {}) };
+        const last = state.lastRoundAt ?? startedAt;
+        if (state.error || (loops.length > 0 && now - last > staleAfterMs)) ok = false;
+      }
+      const stageState = states.get('stages');
+      const firstError = [...states.values()].find((s) => s.error)?.error;
+      return {
+        ok,
+        lastRoundAt: stageState?.lastRoundIso ?? null,
+        ...(firstError ? { error: firstError } : {}),
+        loops: report,
+        ...(parts.chat ? { chat: parts.chat.health() } : {}),
+      };
+    },
   };
 }

@@ -1,0 +1,106 @@
+import { sql } from 'drizzle-orm';
+import type { Queryable, SqlExecutor } from './client.ts';
+
+/** The chat surfaces a run's messages are kept current on. */
+export const CHAT_SURFACES = ['slack'] as const;
+export type ChatSurface = (typeof CHAT_SURFACES)[number];
+
+/** Slack allows about one update a second per message: a burst of events waits this long and becomes one delivery. */
+export const COALESCE_SECONDS = 1;
+
+/**
+ * Marks a run's messages out of date on every surface, inside the caller's transaction, so
+ * the mark exists exactly when the event that caused it committed. Whichever process
+ * applied the event, a process connected to that surface delivers it. An existing mark
+ * keeps its due time, so a steady stream of events is delivered about once a second.
+ */
+export async function markOutOfDate(db: SqlExecutor, runId: string): Promise<void> {
+  for (const surface of CHAT_SURFACES) {
+    await db.executeSql(
+      `insert into chat_outbox (run_id, surface, due_at)
+       values ($1, $2, now() + make_interval(secs => $3))
+       on conflict (run_id, surface) do update
+         set generation = chat_outbox.generation + 1, updated_at = now()`,
+      [runId, surface, COALESCE_SECONDS],
+    );
+  }
+}
+
+export type OutboxClaim = { runId: string; generation: number; failures: number };
+
+/**
+ * Claims due marks of one surface (SKIP LOCKED, so processes never wait for each other),
+ * each with a lease of `leaseSeconds`. A mark whose delivery hangs holds only its own run.
+ */
+export async function claimDue(
+  db: Queryable,
+  options: { surface: ChatSurface; workerId: string; limit: number; leaseSeconds: number },
+): Promise<OutboxClaim[]> {
+  const result = (await db.execute(sql`
+    update chat_outbox o
+       set claimed_by = ${options.workerId},
+           claimed_until = now() + make_interval(secs => ${options.leaseSeconds})
+      from (select run_id, surface from chat_outbox
+             where surface = ${options.surface} and due_at <= now()
+               and (claimed_until is null or claimed_until < now())
+             order by due_at
+             limit ${options.limit}
+             for update skip locked) due
+     where o.run_id = due.run_id and o.surface = due.surface
+    returning o.run_id, o.generation, o.failures`)) as unknown as {
+    rows: { run_id: string; generation: number; failures: number }[];
+  };
+  return result.rows.map((r) => ({
+    runId: r.run_id,
+    generation: Number(r.generation),
+    failures: Number(r.failures),
+  }));
+}
+
+/**
+ * Ends a delivery that succeeded. The mark goes away unless events arrived during the
+ * delivery (its generation moved on): then it is due again a second from now.
+ */
+export async function delivered(db: Queryable, surface: ChatSurface, workerId: string, claim: OutboxClaim) {
+  await db.transaction(async (tx) => {
+    const removed = (await tx.execute(sql`
+      delete from chat_outbox
+       where run_id = ${claim.runId} and surface = ${surface}
+         and claimed_by = ${workerId} and generation = ${claim.generation}
+      returning run_id`)) as unknown as { rows: unknown[] };
+    if (removed.rows.length > 0) return;
+    await tx.execute(sql`
+      update chat_outbox
+         set claimed_by = null, claimed_until = null, failures = 0, last_error = null,
+             due_at = now() + make_interval(secs => ${COALESCE_SECONDS})
+       where run_id = ${claim.runId} and surface = ${surface} and claimed_by = ${workerId}`);
+  });
+}
+
+/** The longest wait between retries of a failing delivery. */
+export const MAX_BACKOFF_SECONDS = 300;
+
+/** Ends a delivery that failed: retried with exponential backoff (2 s, 4 s … 5 min), never dropped. */
+export async function deliveryFailed(
+  db: Queryable,
+  surface: ChatSurface,
+  workerId: string,
+  claim: OutboxClaim,
+  error: string,
+): Promise<number> {
+  const failures = claim.failures + 1;
+  const backoff = Math.min(MAX_BACKOFF_SECONDS, 2 ** failures);
+  await db.execute(sql`
+    update chat_outbox
+       set claimed_by = null, claimed_until = null, failures = ${failures},
+           last_error = ${error.slice(0, 2000)}, due_at = now() + make_interval(secs => ${backoff})
+     where run_id = ${claim.runId} and surface = ${surface} and claimed_by = ${workerId}`);
+  return backoff;
+}
+
+/** Gives back the marks this worker still holds (on shutdown), so another process delivers them at once. */
+export async function releaseClaims(db: Queryable, workerId: string): Promise<void> {
+  await db.execute(
+    sql`update chat_outbox set claimed_by = null, claimed_until = null where claimed_by = ${workerId}`,
+  );
+}

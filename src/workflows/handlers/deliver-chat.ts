@@ -1,0 +1,117 @@
+import {
+  type ChatSurface,
+  claimDue,
+  delivered,
+  deliveryFailed,
+  type OutboxClaim,
+  releaseClaims,
+} from '../../db/chat-outbox.ts';
+import type { Database } from '../../db/client.ts';
+import type { Logger } from '../../log.ts';
+import type { JobHandler } from './attempts.ts';
+
+export type ChatDeliveryDeps = {
+  database: Database;
+  /** Brings one run's messages up to date on this surface. */
+  deliver: (runId: string) => Promise<void>;
+  surface: ChatSurface;
+  log: Logger;
+  workerId: string;
+  /** Deliveries in flight at once; each holds only its own run. @default 4 */
+  concurrency?: number;
+  /** How long one delivery may take before it counts as failed (its chat calls have their own timeouts). @default 45_000 */
+  timeoutMs?: number;
+  pollMs: number;
+};
+
+/** Failures in a row after which a run's messages count as undeliverable (logged as an error, shown on /healthz). */
+export const FAILING_AFTER = 3;
+
+export type ChatDelivery = JobHandler & {
+  stop(graceMs: number): Promise<void>;
+  /** Runs whose messages failed `FAILING_AFTER` times or more in a row here, and the last error. */
+  health(): { failing: number; lastError?: string };
+};
+
+/**
+ * Delivers chat messages from the outbox, in its own loop, off the path that runs stages:
+ * a chat service that never answers delays only the runs whose deliveries it holds.
+ */
+export function createChatDelivery(deps: ChatDeliveryDeps): ChatDelivery {
+  const { database, surface, log, workerId } = deps;
+  const concurrency = deps.concurrency ?? 4;
+  const timeoutMs = deps.timeoutMs ?? 45_000;
+  const leaseSeconds = Math.ceil(timeoutMs / 1000) + 15;
+  const inFlight = new Map<string, Promise<void>>();
+  const failing = new Map<string, string>();
+  let stopping = false;
+
+  async function deliverOne(claim: OutboxClaim): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        deps.deliver(claim.runId),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000}s`)), timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      failing.delete(claim.runId);
+      await delivered(database.db, surface, workerId, claim);
+    } catch (error) {
+      clearTimeout(timer);
+      const message = (error as Error).message ?? String(error);
+      const backoff = await deliveryFailed(database.db, surface, workerId, claim, message);
+      const failures = claim.failures + 1;
+      const fields = { runId: claim.runId, surface, failures, retryInSeconds: backoff, error: message };
+      if (failures >= FAILING_AFTER) {
+        failing.set(claim.runId, message);
+        log.error('chat messages of a run are not getting through; still retrying', fields);
+      } else {
+        log.warn('chat delivery failed; it will be retried', fields);
+      }
+    }
+  }
+
+  function launch(claim: OutboxClaim): Promise<void> {
+    const done = deliverOne(claim)
+      .catch((error: Error) =>
+        log.error('chat delivery could not record its outcome', { error: error.message }),
+      )
+      .finally(() => inFlight.delete(claim.runId));
+    inFlight.set(claim.runId, done);
+    return done;
+  }
+
+  return {
+    name: `chat:${surface}`,
+    pollMs: deps.pollMs,
+    async round() {
+      const free = concurrency - inFlight.size;
+      if (free <= 0 || stopping) return [];
+      return (await claimDue(database.db, { surface, workerId, limit: free, leaseSeconds })).map(launch);
+    },
+    async stop(graceMs) {
+      stopping = true;
+      if (inFlight.size === 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(inFlight.values()),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (inFlight.size > 0) {
+        log.warn('chat deliveries still waiting for an answer at shutdown; another process takes them over', {
+          count: inFlight.size,
+        });
+        await releaseClaims(database.db, workerId).catch(() => {});
+      }
+    },
+    health() {
+      const last = [...failing.values()].at(-1);
+      return { failing: failing.size, ...(last ? { lastError: last } : {}) };
+    },
+  };
+}

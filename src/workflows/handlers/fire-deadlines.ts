@@ -1,0 +1,44 @@
+import type { Database } from '../../db/client.ts';
+import type { Logger } from '../../log.ts';
+import { DeadlineJob, type JobQueue, QUEUE } from '../jobs.ts';
+import type { RunEngine } from '../run-engine.ts';
+import { type JobHandler, systemEvent } from './attempts.ts';
+
+export type DeadlineFirerDeps = {
+  database: Database;
+  jobs: JobQueue;
+  engine: RunEngine;
+  log: Logger;
+  pollMs: number;
+};
+
+/** Fires due approval deadlines (delayed jobs): the run expires unless it was decided first. */
+export function createDeadlineFirer({ database, jobs, engine, log, pollMs }: DeadlineFirerDeps): JobHandler {
+  return {
+    name: 'deadlines',
+    pollMs,
+    async round() {
+      for (const job of await jobs.fetch(QUEUE.deadline, 20)) {
+        const parsed = DeadlineJob.safeParse(job.data);
+        if (!parsed.success) {
+          await jobs.fail(QUEUE.deadline, job.id, 'malformed payload');
+          continue;
+        }
+        try {
+          const { runId, at } = parsed.data;
+          const result = await engine.apply(systemEvent(runId, { type: 'approval.expire' }, `expire:${at}`));
+          if (result.status === 'refused' && result.run.state === 'awaitingApproval' && result.run.deadline) {
+            // Fired early (the job queue's clock ran ahead of the run's): try again at the deadline.
+            await jobs.enqueueDeadline(database.executor, { runId, at: result.run.deadline });
+          }
+          if (result.status === 'applied') log.info('approval expired', { run: result.run.number });
+          await jobs.complete(QUEUE.deadline, job.id);
+        } catch (error) {
+          log.warn('deadline job failed; it will be retried', { error: (error as Error).message });
+          await jobs.fail(QUEUE.deadline, job.id, (error as Error).message);
+        }
+      }
+      return [];
+    },
+  };
+}
