@@ -537,7 +537,6 @@ async function main() {
     catalog,
     clock: { now: () => new Date() },
     log: silentLogger,
-    notify: true,
   });
   const service = createRunService({ database: t.database, engine, catalog });
   const roles = createRoleService({ database: t.database });

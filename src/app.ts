@@ -78,7 +78,6 @@ export async function openApp(options: AppOptions): Promise<App> {
     catalog,
     clock: options.clock ?? systemClock,
     log: log.child({ part: 'engine' }),
-    notify: true,
   });
   const service = createRunService({ database, engine, catalog });
   const roles = createRoleService({ database });

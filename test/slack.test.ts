@@ -56,7 +56,6 @@ describe.each(backends())('Slack bot on %s', (backend) => {
       catalog,
       clock: { now: () => new Date() },
       log: silentLogger,
-      notify: true,
     });
     const service = createRunService({ database: t.database, engine, catalog });
     const roles = createRoleService({ database: t.database });

@@ -80,22 +80,24 @@ export async function delivered(db: Queryable, surface: ChatSurface, workerId: s
 /** The longest wait between retries of a failing delivery. */
 export const MAX_BACKOFF_SECONDS = 300;
 
-/** Ends a delivery that failed: retried with exponential backoff (2 s, 4 s … 5 min), never dropped. */
+/** The wait before retrying a delivery that failed `failures` times in a row: 2 s, 4 s … 5 min. */
+export const backoffSeconds = (failures: number) => Math.min(MAX_BACKOFF_SECONDS, 2 ** failures);
+
+/** Ends a delivery that failed: it is retried after `backoff` seconds, never dropped. */
 export async function deliveryFailed(
   db: Queryable,
   surface: ChatSurface,
   workerId: string,
   claim: OutboxClaim,
   error: string,
-): Promise<number> {
+  backoff: number,
+): Promise<void> {
   const failures = claim.failures + 1;
-  const backoff = Math.min(MAX_BACKOFF_SECONDS, 2 ** failures);
   await db.execute(sql`
     update chat_outbox
        set claimed_by = null, claimed_until = null, failures = ${failures},
            last_error = ${error.slice(0, 2000)}, due_at = now() + make_interval(secs => ${backoff})
      where run_id = ${claim.runId} and surface = ${surface} and claimed_by = ${workerId}`);
-  return backoff;
 }
 
 /** Gives back the marks this worker still holds (on shutdown), so another process delivers them at once. */

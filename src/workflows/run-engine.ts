@@ -109,8 +109,6 @@ export type RunEngineDeps = {
   catalog: PipelineCatalog;
   clock: Clock;
   log: Logger;
-  /** Enqueue a chat notification with every applied event (when a chat is connected). @default false */
-  notify?: boolean;
 };
 
 export const isFinal = (state: string): boolean => (FINAL_STATES as readonly string[]).includes(state);
@@ -185,7 +183,6 @@ export function createRunEngine({
   catalog,
   clock,
   log,
-  notify = false,
 }: RunEngineDeps): RunEngine {
   const listeners = new Set<(result: Extract<ApplyResult, { status: 'applied' }>) => void>();
 
@@ -287,7 +284,8 @@ export function createRunEngine({
       });
     }
     await enqueueEffects(tx, row.id, actions);
-    if (notify) await jobs.enqueueNotify(executor, { runId: row.id });
+    // Whichever process applies the event, a process connected to chat delivers it.
+    await jobs.enqueueNotify(executor, { runId: row.id });
     log.debug('event applied', { run: row.number, type: event.type, from, to, seq });
     return { status: 'applied', run: toView(updated), from, to, seq };
   }

@@ -40,6 +40,8 @@ export type StageWorkerDeps = {
   progressEveryMs?: number;
   /** How long one chat delivery may take before it counts as failed. @default 45_000 */
   chatTimeoutMs?: number;
+  /** Seconds before a failed chat delivery is retried. @default 2 s, 4 s … 5 min */
+  chatBackoff?: (failures: number) => number;
 };
 
 export type WorkerHealth = {
@@ -113,6 +115,7 @@ export function createStageWorker(deps: StageWorkerDeps): StageWorker {
             workerId,
             pollMs,
             ...(deps.chatTimeoutMs ? { timeoutMs: deps.chatTimeoutMs } : {}),
+            ...(deps.chatBackoff ? { backoff: deps.chatBackoff } : {}),
           })
         : undefined;
     const handlers: JobHandler[] = onlyRun

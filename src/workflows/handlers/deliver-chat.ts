@@ -1,4 +1,5 @@
 import {
+  backoffSeconds,
   type ChatSurface,
   claimDue,
   delivered,
@@ -22,6 +23,8 @@ export type ChatDeliveryDeps = {
   /** How long one delivery may take before it counts as failed (its chat calls have their own timeouts). @default 45_000 */
   timeoutMs?: number;
   pollMs: number;
+  /** Seconds to wait before retrying after `failures` failures in a row. @default 2 s, 4 s … 5 min */
+  backoff?: (failures: number) => number;
 };
 
 /** Failures in a row after which a run's messages count as undeliverable (logged as an error, shown on /healthz). */
@@ -61,8 +64,9 @@ export function createChatDelivery(deps: ChatDeliveryDeps): ChatDelivery {
     } catch (error) {
       clearTimeout(timer);
       const message = (error as Error).message ?? String(error);
-      const backoff = await deliveryFailed(database.db, surface, workerId, claim, message);
       const failures = claim.failures + 1;
+      const backoff = (deps.backoff ?? backoffSeconds)(failures);
+      await deliveryFailed(database.db, surface, workerId, claim, message, backoff);
       const fields = { runId: claim.runId, surface, failures, retryInSeconds: backoff, error: message };
       if (failures >= FAILING_AFTER) {
         failing.set(claim.runId, message);
