@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { type App, type AppOptions, createIntentParser, openApp, VERSION } from './app.ts';
+import { formatDetail, formatModels, formatRuns } from './cli/format.ts';
 import { type Config, loadConfig } from './config.ts';
 import { describeHolder, readLock } from './db/lock.ts';
 import { isStewardError, StewardError } from './errors.ts';
@@ -12,7 +13,7 @@ import { createDirectoryCatalog, parseSpec } from './stages/catalog.ts';
 import { pipelineJsonSchema } from './stages/spec.ts';
 import { stateLabel } from './workflows/explain.ts';
 import { isFinal, type RunView } from './workflows/run-engine.ts';
-import type { ModelView, RunDetail, RunService } from './workflows/run-service.ts';
+import type { RunService } from './workflows/run-service.ts';
 
 const USAGE = `steward ${VERSION}: chat-ops for machine learning
 
@@ -22,7 +23,7 @@ Usage:
   steward migrate                        apply database migrations and exit
   steward run <pipeline> [k=v ...]       start a run; prints #N   [--wait] [--json]
   steward runs                           list runs   [--pipeline P] [--state S] [--limit N] [--json]
-  steward show <run>                     a run and its timeline   [--json]
+  steward show <run>                     a run: checks, metrics, production, timeline   [--json]
   steward approve <run>                  approve a run awaiting approval
   steward reject <run> [--reason text]   reject it
   steward cancel <run> [--reason text]   cancel a run that has not finished
@@ -343,94 +344,4 @@ function fail(io: Out, error: unknown): number {
   }
   io.err(`error: ${(error as Error).stack ?? String(error)}`);
   return 1;
-}
-
-const time = (iso: string | null) => (iso ? iso.replace('T', ' ').slice(0, 19) : '');
-
-function formatRuns(runs: RunView[]): string {
-  if (runs.length === 0) return 'no runs yet: start one with `steward run <pipeline>`';
-  const rows = runs.map((r) => [
-    `#${r.number}`,
-    r.pipeline,
-    stateLabel(r.state),
-    r.requestedBy,
-    time(r.createdAt),
-  ]);
-  return table([['RUN', 'PIPELINE', 'STATE', 'BY', 'CREATED'], ...rows]);
-}
-
-function formatModels(models: ModelView[]): string {
-  if (models.length === 0) return 'no model versions yet: a run registers one when it passes evaluation';
-  const headline = (m: ModelView) =>
-    ['roc_auc', 'accuracy', 'rmse', 'r2']
-      .filter((k) => typeof m.metrics[k] === 'number')
-      .map((k) => `${k} ${(m.metrics[k] as number).toFixed(3)}`)
-      .join(', ');
-  const rows = models.map((m) => [
-    `${m.pipeline} v${m.version}${m.production ? ' (production)' : ''}`,
-    m.modelType,
-    headline(m),
-    `#${m.run}`,
-    m.datasetHash.slice(0, 12),
-    time(m.createdAt),
-  ]);
-  return table([['MODEL', 'TYPE', 'METRICS', 'RUN', 'DATASET', 'CREATED'], ...rows]);
-}
-
-function formatDetail({ run, timeline, attempts }: RunDetail): string {
-  const lines = [
-    `#${run.number} ${run.pipeline} (${run.kind}): ${stateLabel(run.state)}`,
-    `requested by ${run.requestedBy} at ${time(run.createdAt)}${Object.keys(run.params).length ? `, params ${JSON.stringify(run.params)}` : ''}`,
-  ];
-  if (run.deadline && run.state === 'awaitingApproval')
-    lines.push(`approval expires at ${time(run.deadline)}`);
-  if (run.approvals.length)
-    lines.push(`approved by ${run.approvals.map((a) => `${a.by} (${time(a.at)})`).join(', ')}`);
-  if (run.rejection)
-    lines.push(`rejected by ${run.rejection.by}${run.rejection.reason ? `: ${run.rejection.reason}` : ''}`);
-  if (run.error) lines.push(`error in ${run.error.stage ?? 'run'}: ${run.error.message}`);
-  lines.push('', 'Timeline:');
-  lines.push(
-    table([
-      ['SEQ', 'AT', 'ACTOR', 'EVENT', 'STATE', 'WHY'],
-      ...timeline.map((e) => [
-        String(e.seq),
-        time(e.at),
-        e.actor,
-        describeEvent(e),
-        e.from === e.to ? (e.to ?? '') : `${e.from ?? ''} → ${e.to}`,
-        e.reason ?? '',
-      ]),
-    ]),
-  );
-  if (attempts.length) {
-    lines.push('', 'Stage attempts:');
-    lines.push(
-      table([
-        ['STAGE', 'ATTEMPT', 'STATUS', 'WORKER', 'ERROR'],
-        ...attempts.map((a) => [a.stage, String(a.attempt), a.status, a.worker ?? '', a.error ?? '']),
-      ]),
-    );
-  }
-  return lines.join('\n');
-}
-
-function describeEvent(e: RunDetail['timeline'][number]): string {
-  const d = e.detail as { stage?: string; attempt?: number; message?: string; error?: string };
-  if (!d.stage) return e.type;
-  const error = d.error?.split('\n')[0];
-  const text = `${e.type} ${d.stage}#${d.attempt}${d.message ? ` ${d.message}` : ''}${error ? `: ${error}` : ''}`;
-  return text.length > 72 ? `${text.slice(0, 71)}…` : text;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }

@@ -1,7 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, openApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { silentLogger } from '../src/log.ts';
 import { cli, PIPELINES } from './helpers/processes.ts';
 
 /** The CLI on the embedded database, with no server running: it opens the data dir itself. */
@@ -102,5 +106,74 @@ describe('steward pipeline', () => {
     const schema = JSON.parse(result.out) as { required: string[]; properties: Record<string, unknown> };
     expect(schema.required).toEqual(expect.arrayContaining(['name', 'task', 'source', 'target', 'model']));
     expect(Object.keys(schema.properties)).toContain('approval');
+  });
+});
+
+/** Runs queued stage jobs in this process until the run rests (waits for people or finished). */
+async function settle(app: App, number: number): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    const { run } = await app.service.show({ number });
+    if (['awaitingApproval', 'deployed', 'failed'].includes(run.state)) return;
+    await app.worker.tick();
+  }
+  throw new Error(`run #${number} did not settle`);
+}
+
+/** `steward show` on a churn run that went through Steward's real stages and has a model in production to beat. */
+describe('steward show with the evidence for a decision', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-show-'));
+  const env = {
+    STEWARD_DATA_DIR: dir,
+    STEWARD_PIPELINES_DIR: fileURLToPath(new URL('../pipelines', import.meta.url)),
+    DATABASE_URL: '',
+    STEWARD_ADMINS: 'bob',
+    STEWARD_LOG_LEVEL: 'silent',
+  };
+  beforeAll(async () => {
+    const app = await openApp({ config: loadConfig(env), log: silentLogger, command: 'test' });
+    try {
+      for (const number of [1, 2]) {
+        await app.service.start({ pipeline: 'churn', params: { max_iter: '30' }, requestedBy: 'local' });
+        await settle(app, number);
+        if (number === 1) {
+          await app.service.act({ run: { number }, action: 'approve', as: 'bob' });
+          await settle(app, number);
+        }
+      }
+    } finally {
+      await app.close(0);
+    }
+  }, 120_000);
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('prints the dataset, every data check, the metrics against thresholds and the comparison with production', async () => {
+    const { run } = JSON.parse((await cli(['show', '2', '--json'], env, true)).out);
+    expect(run.state).toBe('awaitingApproval');
+    const { ingest, evaluate } = run.summaries;
+    const shown = await cli(['show', '2'], env, true);
+    expect(shown.code).toBe(0);
+    const out = shown.out;
+    expect(out).toContain(
+      `Dataset: 5,000 rows × ${ingest.columns} columns, 2 PII columns removed\n  hash ${ingest.dataset}\n`,
+    );
+    expect(out).toMatch(/\nData checks: \d+ passed, 0 failed\n {2}CHECK +COLUMN +RESULT +OBSERVED\n/);
+    expect(out).toMatch(/\n {2}min_rows +pass +5000 rows\n/);
+    expect(out).toMatch(/\n {2}ranges +tenure +pass +from \d+ to \d+\n/);
+    for (const check of ['target', 'target_classes', 'max_missing', 'allowed'])
+      expect(out).toContain(`  ${check} `);
+    expect(out).toMatch(/\nMetrics \(holdout of 1,000 rows\); 1 of 1 thresholds met, registered as v2\n/);
+    const auc = evaluate.metrics.roc_auc.toFixed(3);
+    expect(out).toMatch(
+      new RegExp(`\\n {2}METRIC +VALUE +THRESHOLD +RESULT\\n {2}roc_auc +${auc} +≥ 0\\.750 +pass\\n`),
+    );
+    expect(out).toMatch(/\n {2}accuracy +0\.\d{3}\n/);
+    const prod = evaluate.champion.metrics.roc_auc.toFixed(3);
+    expect(out).toMatch(/\nProduction: v1 on the same holdout\n {2}METRIC +THIS RUN +PRODUCTION +DELTA\n/);
+    expect(out).toMatch(new RegExp(`\\n {2}roc_auc +${auc} +${prod} +[+−±]\\d\\.\\d{3}`));
+    expect(out).toMatch(new RegExp(`\\n {2}gate: roc_auc ${auc} vs ${prod} \\(`));
+    expect(out.indexOf('Production: v1')).toBeLessThan(out.indexOf('Timeline:'));
+
+    const first = (await cli(['show', '1'], env, true)).out;
+    expect(first).toContain('Production: no model in production yet; this would be the first.');
   });
 });
