@@ -67,7 +67,7 @@ describe.each(backends())('REST API on %s', (backend) => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({
       status: 'ok',
-      database: backend === 'postgres' ? 'postgres' : 'pglite',
+      database: { kind: backend === 'postgres' ? 'postgres' : 'pglite', ok: true },
     });
   });
 

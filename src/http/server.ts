@@ -4,6 +4,7 @@ import type { Database } from '../db/client.ts';
 import { httpStatusOf, isStewardError, StewardError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { RunService } from '../workflows/run-service.ts';
+import { createHealthCheck, type HealthReport } from './health.ts';
 import { statusPage } from './status-page.ts';
 
 export type HttpDeps = {
@@ -15,6 +16,11 @@ export type HttpDeps = {
   version: string;
   /** Slack's endpoint (`/slack/events`), served by Bolt's receiver, when Slack HTTP mode is on. */
   slack?: http.RequestListener;
+  /**
+   * What `/healthz` reports: 200 when every part is ok, 503 naming the part that is not.
+   * @default a database ping only (`createHealthCheck({ database })`)
+   */
+  health?: () => Promise<HealthReport>;
 };
 
 const Params = z.record(
@@ -82,6 +88,7 @@ export function createHttpServer({
   apiToken,
   version,
   slack,
+  health = createHealthCheck({ database }),
 }: HttpDeps): http.Server {
   const startedAt = Date.now();
 
@@ -109,15 +116,10 @@ export function createHttpServer({
       return [200, new Html(statusPage({ runs, models, version }))];
     }
     if (pathname === '/healthz' && method === 'GET') {
-      await database.executor.executeSql('select 1');
+      const report = await health();
       return [
-        200,
-        {
-          status: 'ok',
-          database: database.kind,
-          version,
-          uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-        },
+        report.status === 'ok' ? 200 : 503,
+        { ...report, version, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) },
       ];
     }
     if (!pathname.startsWith('/api/')) throw new HttpError(404, `no route for ${method} ${pathname}`);
