@@ -110,11 +110,29 @@ export async function main(
           }
           return 0;
         }
-        io.err(`#${run.number} ${run.pipeline} started; waiting…`);
-        app?.worker.start();
-        const final = await waitForRest(service, run, (state) =>
-          io.err(`#${run.number} ${stateLabel(state)}`),
+        const mode = waitMode(app);
+        io.err(
+          `#${run.number} ${run.pipeline} started; waiting…${mode === 'follow' && app ? ' (the workers on this PostgreSQL run it: `steward start` or `steward worker`)' : ''}`,
         );
+        if (app && mode === 'work') followRun(app, run);
+        const interrupted = new AbortController();
+        const onSignal = () => interrupted.abort();
+        process.once('SIGINT', onSignal);
+        let final: RunView | undefined;
+        try {
+          final = await waitForRest(
+            service,
+            run,
+            (state) => io.err(`#${run.number} ${stateLabel(state)}`),
+            interrupted.signal,
+          );
+        } finally {
+          process.off('SIGINT', onSignal);
+        }
+        if (!final) {
+          io.err(`stopped waiting; \`steward show ${run.number}\` follows #${run.number}`);
+          return 130;
+        }
         io.out(
           values.json
             ? JSON.stringify(final)
@@ -293,24 +311,58 @@ async function serve(
   return 0;
 }
 
-const RESTING = new Set(['awaitingApproval']);
+/**
+ * How `run --wait` sees its run through. `follow`: only watch it, because other processes
+ * run stages (the server the CLI talks to over HTTP, or the workers on a shared
+ * PostgreSQL, whose jobs a CLI that exits when its run rests must not hold). `work`: the
+ * embedded database with no server, where nothing else would run it, so this process
+ * runs its run's stages, and only those.
+ */
+export type WaitMode = 'follow' | 'work';
 
-/** Polls until the run waits for people or has finished, reporting each state it passes. */
+export function waitMode(app: Pick<App, 'database'> | undefined): WaitMode {
+  return app?.database.exclusive ? 'work' : 'follow';
+}
+
+/** What `run --wait` asks of the job loop in `work` mode. */
+type FollowOptions = {
+  /** Claim only this run's stage jobs and run no other handlers (deadlines, chat). */
+  onlyRun?: string;
+};
+
+/**
+ * Runs `run`'s stages in this process. A worker that does not know `onlyRun` yet ignores
+ * it and works on every job of the data dir until `app.close()` releases them.
+ */
+function followRun(app: App, run: RunView): void {
+  const start: (options: FollowOptions) => void = app.worker.start.bind(app.worker);
+  start({ onlyRun: run.id });
+}
+
+const RESTING = new Set(['awaitingApproval']);
+const POLL_MS = 200;
+
+/**
+ * Polls until the run waits for people or has finished, reporting each state it passes.
+ * Resolves undefined as soon as `signal` aborts (Ctrl-C), mid-sleep included.
+ */
 async function waitForRest(
   service: RunService,
   run: RunView,
   onState: (state: string) => void,
-): Promise<RunView> {
+  signal: AbortSignal,
+): Promise<RunView | undefined> {
   let last = run.state as string;
-  for (;;) {
+  while (!signal.aborted) {
     const { run: current } = await service.show({ number: run.number });
     if (current.state !== last) {
       last = current.state;
       onState(current.state);
     }
     if (RESTING.has(current.state) || isFinal(current.state)) return current;
-    await sleep(200);
+    await sleep(POLL_MS, undefined, { signal }).catch(() => {});
   }
+  return undefined;
 }
 
 function parseParams(pairs: string[]): Record<string, string> {

@@ -2,11 +2,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { eq, ne } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, openApp } from '../src/app.ts';
+import { waitMode } from '../src/cli.ts';
 import { loadConfig } from '../src/config.ts';
+import type { Database } from '../src/db/client.ts';
+import { runs, stageAttempts } from '../src/db/schema.ts';
 import { silentLogger } from '../src/log.ts';
-import { cli, PIPELINES } from './helpers/processes.ts';
+import { type EngineHarness, engineHarness } from './helpers/engine.ts';
+import { cli, eventually, PIPELINES } from './helpers/processes.ts';
 
 /** The CLI on the embedded database, with no server running: it opens the data dir itself. */
 describe('steward CLI without a server', () => {
@@ -175,5 +180,63 @@ describe('steward show with the evidence for a decision', () => {
 
     const first = (await cli(['show', '1'], env, true)).out;
     expect(first).toContain('Production: no model in production yet; this would be the first.');
+  });
+});
+
+describe('steward run --wait', () => {
+  const on = (exclusive: boolean) => ({ database: { exclusive } as Database });
+
+  it('runs stages itself only on the embedded database, where nothing else would', () => {
+    expect(waitMode(on(true))).toBe('work');
+    expect(waitMode(on(false))).toBe('follow'); // PostgreSQL: its workers run them
+    expect(waitMode(undefined)).toBe('follow'); // over HTTP: the server runs them
+  });
+
+  /** The CLI's attempts would carry this process's worker id; the harness's are `test-worker`. */
+  describe.skipIf(!process.env.DATABASE_URL)('on PostgreSQL', () => {
+    let h: EngineHarness;
+    beforeAll(async () => {
+      h = await engineHarness('postgres');
+    });
+    afterAll(async () => h?.close());
+
+    const attemptsOf = (runId: string) =>
+      h.database.db.select().from(stageAttempts).where(eq(stageAttempts.runId, runId));
+
+    it('follows its run and claims no stage job, its own or another run’s', async () => {
+      const { run: other } = await h.engine.createRun({ pipeline: 'demo', requestedBy: 'alice' });
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-wait-'));
+      const env = {
+        DATABASE_URL: h.url ?? '',
+        STEWARD_DATA_DIR: dir,
+        STEWARD_PIPELINES_DIR: PIPELINES,
+        STEWARD_ADMINS: 'local',
+      };
+      const waiting = cli(['run', 'demo', '--wait'], env);
+      try {
+        const mine = await eventually(
+          async () => (await h.database.db.select().from(runs).where(ne(runs.id, other.id)))[0]?.id,
+          10_000,
+          'the CLI to start its run',
+        );
+        await new Promise((resolve) => setTimeout(resolve, 1500)); // a worker polls every 250 ms
+        for (const id of [other.id, mine]) {
+          expect((await attemptsOf(id)).filter((a) => a.workerId !== null)).toEqual([]);
+        }
+        await h.drain(); // the "real" workers on this database
+        expect(await waiting).toMatchObject({
+          code: 0,
+          out: expect.stringMatching(/^#2 demo awaiting approval\n$/),
+        });
+        for (const id of [other.id, mine]) {
+          const workers = new Set((await attemptsOf(id)).map((a) => a.workerId));
+          expect(workers).toEqual(new Set(['test-worker']));
+        }
+      } finally {
+        await h.drain().catch(() => {});
+        await waiting;
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 });
