@@ -13,7 +13,7 @@ import { createDirectoryCatalog, parseSpec } from './stages/catalog.ts';
 import { pipelineJsonSchema } from './stages/spec.ts';
 import { stateLabel } from './workflows/explain.ts';
 import { isFinal, type RunView } from './workflows/run-engine.ts';
-import type { RunService } from './workflows/run-service.ts';
+import { MAX_RUN_NUMBER, noSuchRunNumber, parseRunNumber, type RunService } from './workflows/run-service.ts';
 
 const USAGE = `steward ${VERSION}: chat-ops for machine learning
 
@@ -157,8 +157,9 @@ export async function main(
         return 0;
       });
     case 'show': {
-      const number = runNumber(args[0]);
+      const number = parseRunNumber(args[0]);
       if (!number) return usage(io, 'show needs a run number: steward show 12');
+      if (number > MAX_RUN_NUMBER) return fail(io, noSuchRunNumber(args[0] ?? ''));
       return withService(config, log, command, overrides, async (service) => {
         const detail = await service.show({ number });
         io.out(values.json ? JSON.stringify(detail, null, 2) : formatDetail(detail));
@@ -168,8 +169,9 @@ export async function main(
     case 'approve':
     case 'reject':
     case 'cancel': {
-      const number = runNumber(args[0]);
+      const number = parseRunNumber(args[0]);
       if (!number) return usage(io, `${command} needs a run number: steward ${command} 12`);
+      if (number > MAX_RUN_NUMBER) return fail(io, noSuchRunNumber(args[0] ?? ''));
       return withService(config, log, command, overrides, async (service) => {
         const result = await service.act({
           run: { number },
@@ -377,11 +379,6 @@ function parseParams(pairs: string[]): Record<string, string> {
     params[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return params;
-}
-
-function runNumber(text: string | undefined): number | undefined {
-  const n = Number((text ?? '').replace(/^#/, ''));
-  return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
 function usage(io: Out, message: string): number {

@@ -66,6 +66,13 @@ describe('steward CLI without a server', () => {
       err: expect.stringContaining('unknown command'),
     });
     expect(await cli(['show', '99'], env)).toMatchObject({ code: 1, err: 'error: there is no run #99\n' });
+    for (const command of ['show', 'approve', 'cancel']) {
+      expect(await cli([command, '2147483648'], env)).toEqual({
+        code: 1,
+        out: '',
+        err: 'error: there is no run #2147483648\n',
+      });
+    }
     const queued = await cli(['run', 'demo'], env);
     expect(queued.err).toContain('the run starts with `steward start`');
   });

@@ -3,7 +3,12 @@ import { z } from 'zod';
 import type { Database } from '../db/client.ts';
 import { httpStatusOf, isStewardError, StewardError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { RunService } from '../workflows/run-service.ts';
+import {
+  MAX_RUN_NUMBER,
+  noSuchRunNumber,
+  parseRunNumber,
+  type RunService,
+} from '../workflows/run-service.ts';
 import { createHealthCheck, type HealthReport } from './health.ts';
 import { statusPage } from './status-page.ts';
 
@@ -33,7 +38,6 @@ const StartBody = z
 const ActBody = z
   .object({ as: z.string().min(1).optional(), reason: z.string().max(2000).optional() })
   .strict();
-const RunNumber = z.coerce.number().int().positive();
 
 const MAX_BODY = 64 * 1024;
 
@@ -151,7 +155,10 @@ export function createHttpServer({
     }
     const match = /^\/api\/runs\/([^/]+)(?:\/(approve|reject|cancel))?$/.exec(pathname);
     if (match) {
-      const number = parse(RunNumber, (match[1] ?? '').replace(/^#/, ''));
+      const text = match[1] ?? '';
+      const number = parseRunNumber(text);
+      if (number === undefined) throw new HttpError(400, `invalid request: \`${text}\` is not a run number`);
+      if (number > MAX_RUN_NUMBER) throw noSuchRunNumber(text);
       const action = match[2] as 'approve' | 'reject' | 'cancel' | undefined;
       if (!action && method === 'GET') return [200, await service.show({ number })];
       if (action && method === 'POST') {
