@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { type App, type AppOptions, createIntentParser, openApp, VERSION } from './app.ts';
+import { formatDetail, formatModels, formatRuns } from './cli/format.ts';
 import { type Config, loadConfig } from './config.ts';
 import { describeHolder, readLock } from './db/lock.ts';
 import { isStewardError, StewardError } from './errors.ts';
@@ -12,7 +13,7 @@ import { createDirectoryCatalog, parseSpec } from './stages/catalog.ts';
 import { pipelineJsonSchema } from './stages/spec.ts';
 import { stateLabel } from './workflows/explain.ts';
 import { isFinal, type RunView } from './workflows/run-engine.ts';
-import type { ModelView, RunDetail, RunService } from './workflows/run-service.ts';
+import { MAX_RUN_NUMBER, noSuchRunNumber, parseRunNumber, type RunService } from './workflows/run-service.ts';
 
 const USAGE = `steward ${VERSION}: chat-ops for machine learning
 
@@ -22,7 +23,7 @@ Usage:
   steward migrate                        apply database migrations and exit
   steward run <pipeline> [k=v ...]       start a run; prints #N   [--wait] [--json]
   steward runs                           list runs   [--pipeline P] [--state S] [--limit N] [--json]
-  steward show <run>                     a run and its timeline   [--json]
+  steward show <run>                     a run: checks, metrics, production, timeline   [--json]
   steward approve <run>                  approve a run awaiting approval
   steward reject <run> [--reason text]   reject it
   steward cancel <run> [--reason text]   cancel a run that has not finished
@@ -109,11 +110,29 @@ export async function main(
           }
           return 0;
         }
-        io.err(`#${run.number} ${run.pipeline} started; waiting…`);
-        app?.worker.start();
-        const final = await waitForRest(service, run, (state) =>
-          io.err(`#${run.number} ${stateLabel(state)}`),
+        const mode = waitMode(app);
+        io.err(
+          `#${run.number} ${run.pipeline} started; waiting…${mode === 'follow' && app ? ' (the workers on this PostgreSQL run it: `steward start` or `steward worker`)' : ''}`,
         );
+        if (app && mode === 'work') followRun(app, run);
+        const interrupted = new AbortController();
+        const onSignal = () => interrupted.abort();
+        process.once('SIGINT', onSignal);
+        let final: RunView | undefined;
+        try {
+          final = await waitForRest(
+            service,
+            run,
+            (state) => io.err(`#${run.number} ${stateLabel(state)}`),
+            interrupted.signal,
+          );
+        } finally {
+          process.off('SIGINT', onSignal);
+        }
+        if (!final) {
+          io.err(`stopped waiting; \`steward show ${run.number}\` follows #${run.number}`);
+          return 130;
+        }
         io.out(
           values.json
             ? JSON.stringify(final)
@@ -138,8 +157,9 @@ export async function main(
         return 0;
       });
     case 'show': {
-      const number = runNumber(args[0]);
+      const number = parseRunNumber(args[0]);
       if (!number) return usage(io, 'show needs a run number: steward show 12');
+      if (number > MAX_RUN_NUMBER) return fail(io, noSuchRunNumber(args[0] ?? ''));
       return withService(config, log, command, overrides, async (service) => {
         const detail = await service.show({ number });
         io.out(values.json ? JSON.stringify(detail, null, 2) : formatDetail(detail));
@@ -149,8 +169,9 @@ export async function main(
     case 'approve':
     case 'reject':
     case 'cancel': {
-      const number = runNumber(args[0]);
+      const number = parseRunNumber(args[0]);
       if (!number) return usage(io, `${command} needs a run number: steward ${command} 12`);
+      if (number > MAX_RUN_NUMBER) return fail(io, noSuchRunNumber(args[0] ?? ''));
       return withService(config, log, command, overrides, async (service) => {
         const result = await service.act({
           run: { number },
@@ -292,24 +313,58 @@ async function serve(
   return 0;
 }
 
-const RESTING = new Set(['awaitingApproval']);
+/**
+ * How `run --wait` sees its run through. `follow`: only watch it, because other processes
+ * run stages (the server the CLI talks to over HTTP, or the workers on a shared
+ * PostgreSQL, whose jobs a CLI that exits when its run rests must not hold). `work`: the
+ * embedded database with no server, where nothing else would run it, so this process
+ * runs its run's stages, and only those.
+ */
+export type WaitMode = 'follow' | 'work';
 
-/** Polls until the run waits for people or has finished, reporting each state it passes. */
+export function waitMode(app: Pick<App, 'database'> | undefined): WaitMode {
+  return app?.database.exclusive ? 'work' : 'follow';
+}
+
+/** What `run --wait` asks of the job loop in `work` mode. */
+type FollowOptions = {
+  /** Claim only this run's stage jobs and run no other handlers (deadlines, chat). */
+  onlyRun?: string;
+};
+
+/**
+ * Runs `run`'s stages in this process. A worker that does not know `onlyRun` yet ignores
+ * it and works on every job of the data dir until `app.close()` releases them.
+ */
+function followRun(app: App, run: RunView): void {
+  const start: (options: FollowOptions) => void = app.worker.start.bind(app.worker);
+  start({ onlyRun: run.id });
+}
+
+const RESTING = new Set(['awaitingApproval']);
+const POLL_MS = 200;
+
+/**
+ * Polls until the run waits for people or has finished, reporting each state it passes.
+ * Resolves undefined as soon as `signal` aborts (Ctrl-C), mid-sleep included.
+ */
 async function waitForRest(
   service: RunService,
   run: RunView,
   onState: (state: string) => void,
-): Promise<RunView> {
+  signal: AbortSignal,
+): Promise<RunView | undefined> {
   let last = run.state as string;
-  for (;;) {
+  while (!signal.aborted) {
     const { run: current } = await service.show({ number: run.number });
     if (current.state !== last) {
       last = current.state;
       onState(current.state);
     }
     if (RESTING.has(current.state) || isFinal(current.state)) return current;
-    await sleep(200);
+    await sleep(POLL_MS, undefined, { signal }).catch(() => {});
   }
+  return undefined;
 }
 
 function parseParams(pairs: string[]): Record<string, string> {
@@ -326,11 +381,6 @@ function parseParams(pairs: string[]): Record<string, string> {
   return params;
 }
 
-function runNumber(text: string | undefined): number | undefined {
-  const n = Number((text ?? '').replace(/^#/, ''));
-  return Number.isInteger(n) && n > 0 ? n : undefined;
-}
-
 function usage(io: Out, message: string): number {
   io.err(`error: ${message}\n\n${USAGE}`);
   return 2;
@@ -343,94 +393,4 @@ function fail(io: Out, error: unknown): number {
   }
   io.err(`error: ${(error as Error).stack ?? String(error)}`);
   return 1;
-}
-
-const time = (iso: string | null) => (iso ? iso.replace('T', ' ').slice(0, 19) : '');
-
-function formatRuns(runs: RunView[]): string {
-  if (runs.length === 0) return 'no runs yet: start one with `steward run <pipeline>`';
-  const rows = runs.map((r) => [
-    `#${r.number}`,
-    r.pipeline,
-    stateLabel(r.state),
-    r.requestedBy,
-    time(r.createdAt),
-  ]);
-  return table([['RUN', 'PIPELINE', 'STATE', 'BY', 'CREATED'], ...rows]);
-}
-
-function formatModels(models: ModelView[]): string {
-  if (models.length === 0) return 'no model versions yet: a run registers one when it passes evaluation';
-  const headline = (m: ModelView) =>
-    ['roc_auc', 'accuracy', 'rmse', 'r2']
-      .filter((k) => typeof m.metrics[k] === 'number')
-      .map((k) => `${k} ${(m.metrics[k] as number).toFixed(3)}`)
-      .join(', ');
-  const rows = models.map((m) => [
-    `${m.pipeline} v${m.version}${m.production ? ' (production)' : ''}`,
-    m.modelType,
-    headline(m),
-    `#${m.run}`,
-    m.datasetHash.slice(0, 12),
-    time(m.createdAt),
-  ]);
-  return table([['MODEL', 'TYPE', 'METRICS', 'RUN', 'DATASET', 'CREATED'], ...rows]);
-}
-
-function formatDetail({ run, timeline, attempts }: RunDetail): string {
-  const lines = [
-    `#${run.number} ${run.pipeline} (${run.kind}): ${stateLabel(run.state)}`,
-    `requested by ${run.requestedBy} at ${time(run.createdAt)}${Object.keys(run.params).length ? `, params ${JSON.stringify(run.params)}` : ''}`,
-  ];
-  if (run.deadline && run.state === 'awaitingApproval')
-    lines.push(`approval expires at ${time(run.deadline)}`);
-  if (run.approvals.length)
-    lines.push(`approved by ${run.approvals.map((a) => `${a.by} (${time(a.at)})`).join(', ')}`);
-  if (run.rejection)
-    lines.push(`rejected by ${run.rejection.by}${run.rejection.reason ? `: ${run.rejection.reason}` : ''}`);
-  if (run.error) lines.push(`error in ${run.error.stage ?? 'run'}: ${run.error.message}`);
-  lines.push('', 'Timeline:');
-  lines.push(
-    table([
-      ['SEQ', 'AT', 'ACTOR', 'EVENT', 'STATE', 'WHY'],
-      ...timeline.map((e) => [
-        String(e.seq),
-        time(e.at),
-        e.actor,
-        describeEvent(e),
-        e.from === e.to ? (e.to ?? '') : `${e.from ?? ''} → ${e.to}`,
-        e.reason ?? '',
-      ]),
-    ]),
-  );
-  if (attempts.length) {
-    lines.push('', 'Stage attempts:');
-    lines.push(
-      table([
-        ['STAGE', 'ATTEMPT', 'STATUS', 'WORKER', 'ERROR'],
-        ...attempts.map((a) => [a.stage, String(a.attempt), a.status, a.worker ?? '', a.error ?? '']),
-      ]),
-    );
-  }
-  return lines.join('\n');
-}
-
-function describeEvent(e: RunDetail['timeline'][number]): string {
-  const d = e.detail as { stage?: string; attempt?: number; message?: string; error?: string };
-  if (!d.stage) return e.type;
-  const error = d.error?.split('\n')[0];
-  const text = `${e.type} ${d.stage}#${d.attempt}${d.message ? ` ${d.message}` : ''}${error ? `: ${error}` : ''}`;
-  return text.length > 72 ? `${text.slice(0, 71)}…` : text;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }

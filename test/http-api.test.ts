@@ -67,7 +67,7 @@ describe.each(backends())('REST API on %s', (backend) => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({
       status: 'ok',
-      database: backend === 'postgres' ? 'postgres' : 'pglite',
+      database: { kind: backend === 'postgres' ? 'postgres' : 'pglite', ok: true },
     });
   });
 
@@ -124,6 +124,16 @@ describe.each(backends())('REST API on %s', (backend) => {
     expect((await post('/api/runs', { pipeline: 'nope' })).status).toBe(404);
     expect((await fetch(`${base}/api/runs/999`)).status).toBe(404);
     expect((await fetch(`${base}/api/runs/abc`)).status).toBe(400);
+    for (const number of ['2147483648', '99999999999999999999']) {
+      const res = await fetch(`${base}/api/runs/${number}`);
+      expect([res.status, await res.json()]).toEqual([
+        404,
+        { error: { code: 'RUN_NOT_FOUND', message: `there is no run #${number}` } },
+      ]);
+      expect((await post(`/api/runs/${number}/approve`, { as: 'bob' })).status).toBe(404);
+    }
+    expect((await fetch(`${base}/api/runs/2147483647`)).status).toBe(404);
+    expect((await fetch(`${base}/api/runs/1e3`)).status).toBe(400);
     expect((await fetch(`${base}/nowhere`)).status).toBe(404);
   });
 

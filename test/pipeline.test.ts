@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, openApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/client.ts';
 import { datasets, modelVersions, stageAttempts } from '../src/db/schema.ts';
 import { silentLogger } from '../src/log.ts';
@@ -22,13 +24,18 @@ describe.each(backends())('steward run churn on a fresh %s database', (backend) 
     STEWARD_ADMINS: 'bob,local',
   };
   let postgres: TestDatabase | undefined;
+  /** On PostgreSQL `run --wait` only follows its run: a worker here runs the stages, as `steward worker` would. */
+  let worker: App | undefined;
   beforeAll(async () => {
     if (backend === 'postgres') {
       postgres = await testDatabase('postgres');
       env.DATABASE_URL = postgres.url ?? '';
+      worker = await openApp({ config: loadConfig(env), log: silentLogger, command: 'worker' });
+      worker.worker.start();
     }
   });
   afterAll(async () => {
+    await worker?.close(0);
     await postgres?.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });

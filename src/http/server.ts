@@ -3,7 +3,13 @@ import { z } from 'zod';
 import type { Database } from '../db/client.ts';
 import { httpStatusOf, isStewardError, StewardError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { RunService } from '../workflows/run-service.ts';
+import {
+  MAX_RUN_NUMBER,
+  noSuchRunNumber,
+  parseRunNumber,
+  type RunService,
+} from '../workflows/run-service.ts';
+import { createHealthCheck, type HealthReport } from './health.ts';
 import { statusPage } from './status-page.ts';
 
 export type HttpDeps = {
@@ -15,6 +21,11 @@ export type HttpDeps = {
   version: string;
   /** Slack's endpoint (`/slack/events`), served by Bolt's receiver, when Slack HTTP mode is on. */
   slack?: http.RequestListener;
+  /**
+   * What `/healthz` reports: 200 when every part is ok, 503 naming the part that is not.
+   * @default a database ping only (`createHealthCheck({ database })`)
+   */
+  health?: () => Promise<HealthReport>;
 };
 
 const Params = z.record(
@@ -27,7 +38,6 @@ const StartBody = z
 const ActBody = z
   .object({ as: z.string().min(1).optional(), reason: z.string().max(2000).optional() })
   .strict();
-const RunNumber = z.coerce.number().int().positive();
 
 const MAX_BODY = 64 * 1024;
 
@@ -82,6 +92,7 @@ export function createHttpServer({
   apiToken,
   version,
   slack,
+  health = createHealthCheck({ database }),
 }: HttpDeps): http.Server {
   const startedAt = Date.now();
 
@@ -109,15 +120,10 @@ export function createHttpServer({
       return [200, new Html(statusPage({ runs, models, version }))];
     }
     if (pathname === '/healthz' && method === 'GET') {
-      await database.executor.executeSql('select 1');
+      const report = await health();
       return [
-        200,
-        {
-          status: 'ok',
-          database: database.kind,
-          version,
-          uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-        },
+        report.status === 'ok' ? 200 : 503,
+        { ...report, version, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) },
       ];
     }
     if (!pathname.startsWith('/api/')) throw new HttpError(404, `no route for ${method} ${pathname}`);
@@ -149,7 +155,10 @@ export function createHttpServer({
     }
     const match = /^\/api\/runs\/([^/]+)(?:\/(approve|reject|cancel))?$/.exec(pathname);
     if (match) {
-      const number = parse(RunNumber, (match[1] ?? '').replace(/^#/, ''));
+      const text = match[1] ?? '';
+      const number = parseRunNumber(text);
+      if (number === undefined) throw new HttpError(400, `invalid request: \`${text}\` is not a run number`);
+      if (number > MAX_RUN_NUMBER) throw noSuchRunNumber(text);
       const action = match[2] as 'approve' | 'reject' | 'cancel' | undefined;
       if (!action && method === 'GET') return [200, await service.show({ number })];
       if (action && method === 'POST') {

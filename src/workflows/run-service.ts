@@ -45,6 +45,24 @@ export type RunDetail = { run: RunView; timeline: TimelineEntry[]; attempts: Att
 
 export type RunAction = 'approve' | 'reject' | 'cancel';
 
+/**
+ * The largest run number: numbers are int4 in the database. A larger one names no run,
+ * and callers answer "no such run" before it reaches a query (PostgreSQL would fail it).
+ */
+export const MAX_RUN_NUMBER = 2 ** 31 - 1;
+
+/** `12` or `#12` as a run number; undefined for anything else. Numbers beyond MAX_RUN_NUMBER are kept. */
+export function parseRunNumber(text: string | undefined): number | undefined {
+  const digits = /^#?(\d+)$/.exec(text ?? '')?.[1];
+  const n = Number(digits);
+  return digits && n > 0 ? n : undefined;
+}
+
+/** RUN_NOT_FOUND for a number that cannot exist, naming it as it was written. */
+export function noSuchRunNumber(text: string): StewardError {
+  return new StewardError('RUN_NOT_FOUND', `there is no run #${text.replace(/^#/, '')}`);
+}
+
 export type ActRequest = {
   run: RunRef;
   action: RunAction;
@@ -103,6 +121,7 @@ export function createRunService({
       return (await listRuns(database.db, filter)).map(toView);
     },
     async show(ref) {
+      if ('number' in ref && ref.number > MAX_RUN_NUMBER) throw notFound(ref);
       const row = await findRun(database.db, ref);
       if (!row) throw notFound(ref);
       const [events, attempts] = [
