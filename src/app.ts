@@ -8,6 +8,7 @@ import type { Config } from './config.ts';
 import { type Database, migrateDatabase, openDatabase } from './db/client.ts';
 import { grantRole } from './db/runs-repo.ts';
 import { StewardError } from './errors.ts';
+import { createHealthCheck } from './http/health.ts';
 import { createHttpServer, LOCAL_USER } from './http/server.ts';
 import type { Logger } from './log.ts';
 import { createDirectoryCatalog, type PipelineCatalog } from './stages/catalog.ts';
@@ -135,6 +136,7 @@ export async function openApp(options: AppOptions): Promise<App> {
         log: log.child({ part: 'http' }),
         apiToken: config.apiToken,
         version: VERSION,
+        health: createHealthCheck({ database, worker: () => worker.health() }),
         ...(bot?.handler ? { slack: bot.handler } : {}),
       });
       await bot?.start();

@@ -114,7 +114,8 @@ export async function main(
         io.err(
           `#${run.number} ${run.pipeline} started; waiting…${mode === 'follow' && app ? ' (the workers on this PostgreSQL run it: `steward start` or `steward worker`)' : ''}`,
         );
-        if (app && mode === 'work') followRun(app, run);
+        // Nothing else serves an embedded database: this process runs its own run's stages, and no one else's.
+        if (app && mode === 'work') app.worker.start({ onlyRun: run.id });
         const interrupted = new AbortController();
         const onSignal = () => interrupted.abort();
         process.once('SIGINT', onSignal);
@@ -324,21 +325,6 @@ export type WaitMode = 'follow' | 'work';
 
 export function waitMode(app: Pick<App, 'database'> | undefined): WaitMode {
   return app?.database.exclusive ? 'work' : 'follow';
-}
-
-/** What `run --wait` asks of the job loop in `work` mode. */
-type FollowOptions = {
-  /** Claim only this run's stage jobs and run no other handlers (deadlines, chat). */
-  onlyRun?: string;
-};
-
-/**
- * Runs `run`'s stages in this process. A worker that does not know `onlyRun` yet ignores
- * it and works on every job of the data dir until `app.close()` releases them.
- */
-function followRun(app: App, run: RunView): void {
-  const start: (options: FollowOptions) => void = app.worker.start.bind(app.worker);
-  start({ onlyRun: run.id });
 }
 
 const RESTING = new Set(['awaitingApproval']);

@@ -177,13 +177,7 @@ export function toView(row: ViewableRun): RunView {
   };
 }
 
-export function createRunEngine({
-  database,
-  jobs,
-  catalog,
-  clock,
-  log,
-}: RunEngineDeps): RunEngine {
+export function createRunEngine({ database, jobs, catalog, clock, log }: RunEngineDeps): RunEngine {
   const listeners = new Set<(result: Extract<ApplyResult, { status: 'applied' }>) => void>();
 
   function announce(result: ApplyResult): ApplyResult {
