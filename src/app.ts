@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createChatModel } from './bot/commands/chat-model.ts';
 import { createLlmIntentParser, type IntentParser, rulesIntentParser } from './bot/commands/llm.ts';
 import { createNotifier } from './bot/notifier.ts';
@@ -162,9 +163,19 @@ export async function openApp(options: AppOptions): Promise<App> {
       const closing = server ? new Promise((resolve) => server?.close(resolve)) : Promise.resolve();
       server?.closeAllConnections();
       await worker.stop(graceMs);
-      await bot
-        ?.stop()
-        .catch((error: Error) => log.warn('slack did not stop cleanly', { error: error.message }));
+      // Slack work still waiting for an answer must not hold up the shutdown: what changes
+      // something is in the inbox already, and chat deliveries are taken over by another process.
+      const stopped = new AbortController();
+      await Promise.race([
+        bot
+          ?.stop()
+          .catch((error: Error) => log.warn('slack did not stop cleanly', { error: error.message }))
+          .finally(() => stopped.abort()),
+        sleep(2000, undefined, { signal: stopped.signal }).then(
+          () => log.warn('slack work still waiting at shutdown; left unfinished'),
+          () => {},
+        ),
+      ]);
       await closing;
       await queue
         .stop()

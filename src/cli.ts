@@ -311,6 +311,8 @@ async function serve(
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  // A chat call that never answers keeps its socket open; it must not keep the process alive.
+  setTimeout(() => process.exit(0), 1000).unref();
   return 0;
 }
 

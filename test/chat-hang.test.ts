@@ -1,0 +1,124 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { backends, type TestDatabase, testDatabase } from './helpers/database.ts';
+import { signedHeaders, slashCommand } from './helpers/fake-slack.ts';
+import {
+  cli,
+  eventually,
+  kill,
+  PIPELINES,
+  type Proc,
+  spawnSteward,
+  waitForState,
+  waitUntilUp,
+} from './helpers/processes.ts';
+
+const SECRET = 'hang-test-secret';
+
+/** A Slack Web API that answers everything except `chat.update`, which it never answers. */
+async function hangingSlack() {
+  const calls: string[] = [];
+  const held: http.ServerResponse[] = [];
+  let ts = 1_700_000_000;
+  const server = http.createServer((req, res) => {
+    const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0] ?? '';
+    req.resume();
+    req.on('end', () => {
+      calls.push(method);
+      if (method === 'chat.update') {
+        held.push(res);
+        return;
+      }
+      const reply: Record<string, unknown> = { ok: true };
+      if (method === 'auth.test') Object.assign(reply, { user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T1' });
+      if (method === 'chat.postMessage') Object.assign(reply, { channel: 'C_ML', ts: `${++ts}.000100` });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(reply));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}/api/`,
+    calls,
+    close: () => {
+      for (const res of held) res.destroy();
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe.each(backends())('a Slack that never answers, on %s', (backend) => {
+  const procs: Proc[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const p of procs.splice(0)) if (p.child.exitCode === null) await kill(p);
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  it('neither slows runs started from the CLI nor keeps steward start from stopping', async () => {
+    const slack = await hangingSlack();
+    cleanups.push(slack.close);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-hang-'));
+    const env: NodeJS.ProcessEnv = {
+      STEWARD_DATA_DIR: path.join(dir, 'data'),
+      STEWARD_PIPELINES_DIR: PIPELINES,
+      STEWARD_ADMINS: 'local,U_ALICE',
+      STEWARD_SHUTDOWN_GRACE_SECONDS: '2',
+      STEWARD_LOG_LEVEL: 'info',
+      PORT: '0',
+      DATABASE_URL: '',
+      SLACK_BOT_TOKEN: 'xoxb-test',
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: slack.url,
+    };
+    let db: TestDatabase | undefined;
+    if (backend === 'postgres') {
+      db = await testDatabase('postgres');
+      env.DATABASE_URL = db.url;
+    }
+    cleanups.push(async () => {
+      await db?.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+    const server = spawnSteward(['start'], env);
+    procs.push(server);
+    await waitUntilUp(server);
+    const port = Number(/ is up on http:\/\/[^:]+:(\d+)/.exec(server.output())?.[1]);
+
+    const startRun = async () => {
+      const result = await cli(['run', 'demo'], env);
+      return Number(/^#(\d+) /.exec(result.out)?.[1]);
+    };
+    const timeToGate = async () => {
+      const t0 = performance.now();
+      const run = await startRun();
+      await waitForState(run, 'awaitingApproval', env);
+      return performance.now() - t0;
+    };
+
+    const baseline = await timeToGate();
+
+    // A run from Slack: its root message is posted, and then every update of it hangs.
+    const body = slashCommand('run demo');
+    const response = await fetch(`http://127.0.0.1:${port}/slack/events`, {
+      method: 'POST',
+      headers: signedHeaders(SECRET, body),
+      body,
+    });
+    expect(response.status).toBe(200);
+    await eventually(async () => slack.calls.includes('chat.update'), 30_000, 'an update to hang');
+
+    const whileHung = await timeToGate();
+    expect(whileHung).toBeLessThan(2 * baseline + 500);
+
+    const t0 = performance.now();
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(2000 + 5000);
+  });
+});
