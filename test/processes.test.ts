@@ -141,38 +141,39 @@ describe.each(backends())('steward processes on %s', (backend) => {
     expect(detail.timeline.filter((e) => e.to === 'deployed')).toHaveLength(1);
   });
 
-  it('releases a running stage on SIGTERM after the grace period; the next process takes it up', async () => {
+  it('releases a running stage on SIGTERM without using up a retry: three rolling restarts, then it finishes', async () => {
     const { env } = await setup();
-    const first = await launchWorker({ ...env, STEWARD_SHUTDOWN_GRACE_SECONDS: '0.5' });
-    const run = await startRun(env, 'demo', 'sleep_train=60000');
-    await eventually(
-      async () => (await show(run, env)).attempts.some((a) => a.stage === 'train' && a.status === 'running'),
-      30_000,
-      'training to start',
-    );
-    expect(await kill(first, 'SIGTERM')).toBe(0);
-
-    // The stage was released at once (no waiting for a lease to expire) and a new attempt queued.
-    const second = await launchWorker(env);
-    const detail = await eventually(
-      async () => {
-        const d = await show(run, env);
-        return d.attempts.some((a) => a.stage === 'train' && a.attempt === 2 && a.status === 'running') && d;
-      },
-      30_000,
-      'attempt 2 to run',
-    );
+    const graceful = { ...env, STEWARD_SHUTDOWN_GRACE_SECONDS: '0.5' };
+    // `strict` has retries: 0, so a single attempt counted as failed would fail the run.
+    let worker = await launchWorker(graceful);
+    const run = await startRun(env, 'strict', 'sleep_train=5000');
+    for (let restart = 1; restart <= 3; restart++) {
+      await eventually(
+        async () =>
+          (await show(run, env)).attempts.some(
+            (a) => a.stage === 'train' && a.attempt === restart && a.status === 'running',
+          ),
+        30_000,
+        `train attempt ${restart} to run`,
+      );
+      expect(await kill(worker, 'SIGTERM')).toBe(0);
+      worker = await launchWorker(graceful);
+    }
+    const detail = await waitForState(run, 'awaitingApproval', env, 60_000);
     const train = detail.attempts.filter((a) => a.stage === 'train');
-    expect(train[0]).toMatchObject({ attempt: 1, status: 'released' });
-    expect(train[1]?.worker).toContain(`:${second.child.pid}`);
-    expect(detail.timeline).toContainEqual(
-      expect.objectContaining({
-        type: 'stage.failed',
-        detail: expect.objectContaining({ cause: 'released' }),
-      }),
+    expect(train.map((a) => [a.attempt, a.status])).toEqual([
+      [1, 'released'],
+      [2, 'released'],
+      [3, 'released'],
+      [4, 'done'],
+    ]);
+    // Released at once (no waiting for a lease to expire), each run again on the next process.
+    expect(train[3]?.worker).toContain(`:${worker.child.pid}`);
+    expect(detail.timeline.filter((e) => e.type === 'stage.failed')).toEqual(
+      Array.from({ length: 3 }, () =>
+        expect.objectContaining({ detail: expect.objectContaining({ cause: 'released' }) }),
+      ),
     );
-    await cli(['cancel', String(run), '--reason', 'test is over'], env);
-    expect((await waitForState(run, 'cancelled', env)).run.state).toBe('cancelled');
   });
 
   it.runIf(backend === 'pglite')(
