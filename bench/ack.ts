@@ -4,6 +4,7 @@
  * that only acks, measured in the same process and run.
  *
  *   npx tsx bench/ack.ts [--requests N] [--seconds S] [--warmup N] [--rate R]
+ *                        [--backend pglite|postgres] [--gate-runs N] [--thread-only]
  *
  * Each closed-loop cell (10 or 50 requests in flight) replays N signed requests (2,000) or
  * stops starting new ones after S seconds (12), whichever comes first. Open-loop cells start
@@ -11,17 +12,21 @@
  * ack latency below saturation.
  *
  * - Steward: the real Bolt app from `createSlackBot` behind Steward's own HTTP server
- *   (`createHttpServer`), on PGlite, with its Web API pointed at a fake Slack. The fake runs
- *   in its own worker thread, as Slack's servers would be elsewhere.
+ *   (`createHttpServer`), on PGlite or PostgreSQL (`--backend`; PostgreSQL when DATABASE_URL
+ *   is set), with its Web API pointed at a fake Slack. The fake runs in its own worker
+ *   thread, as Slack's servers would be elsewhere.
  * - Bare Bolt: `new App` on an `ExpressReceiver` (`processBeforeResponse: false`) served by a
  *   plain `node:http` server, whose `/mlops` and `run.approve` listeners only `await ack()`.
  * - Load: a real `train` stage (MLP on an 80,000-row synthetic churn table) in a worker thread
  *   through `createThreadExecutor`, as in production; then, for contrast, the same training
  *   called on the main thread.
  * - Requests: signed `/mlops runs` (acks, then lists runs from the database and answers with
- *   an ephemeral message) and a signed `run.approve` click on a run that does not exist (acks,
- *   then answers with an ephemeral refusal), at 10 and 50 in flight (the targets) and at a
- *   fixed rate.
+ *   an ephemeral message) and a signed `run.approve` click on a run that does not exist
+ *   (stored in the chat inbox, acked, then answered with an ephemeral refusal), at 10 and 50
+ *   in flight (the targets) and at a fixed rate; and `gate`: one signed `run.approve` click on
+ *   each of `--gate-runs` (500) real runs awaiting approval (taken there first by the test
+ *   stages on an inline executor), at 50 in flight: stored, acked, then applied (the run goes
+ *   to deploying) and answered.
  */
 import { once } from 'node:events';
 import http from 'node:http';
@@ -33,7 +38,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { App, ExpressReceiver, LogLevel } from '@slack/bolt';
 import { rulesIntentParser } from '../src/bot/commands/llm.ts';
 import { createSlackBot } from '../src/bot/slack-app.ts';
-import { grantRole } from '../src/db/runs-repo.ts';
+import { grantRole, listRuns } from '../src/db/runs-repo.ts';
 import { createHttpServer } from '../src/http/server.ts';
 import { silentLogger } from '../src/log.ts';
 import { createMemoryCatalog } from '../src/stages/catalog.ts';
@@ -47,14 +52,21 @@ import type { StageName, StageRequest } from '../src/stages/stage.ts';
 import { createRoleService } from '../src/workflows/role-service.ts';
 import { createRunEngine } from '../src/workflows/run-engine.ts';
 import { createRunService } from '../src/workflows/run-service.ts';
-import { createThreadExecutor } from '../src/workflows/stage-executor.ts';
-import { testDatabase } from '../test/helpers/database.ts';
+import { createInlineExecutor, createThreadExecutor } from '../src/workflows/stage-executor.ts';
+import { createStageWorker } from '../src/workflows/stage-worker.ts';
+import { stages as testStages } from '../test/fixtures/test-stages.ts';
+import { type Backend, testDatabase } from '../test/helpers/database.ts';
+import { demoSpec } from '../test/helpers/engine.ts';
 import { blockAction, signedHeaders, slashCommand, startFakeSlack } from '../test/helpers/fake-slack.ts';
 
 const SECRET = 'bench-signing-secret';
 const TOKEN = 'xoxb-bench';
 const USER = 'U_ALICE';
 const PIPELINE = 'churn';
+/** The pipeline of the runs the gate cell approves (test stages, so they reach the gate fast). */
+const GATE_PIPELINE = 'demo';
+const GATE_REQUESTER = 'U_REQUESTER';
+const GATE_CONCURRENCY = 50;
 const ROWS = 80_000;
 const CONCURRENCY = [10, 50] as const;
 /** Open-loop cells: requests started at `--rate` per second for this long. */
@@ -104,7 +116,7 @@ async function startFakeSlackThread(): Promise<Fake> {
 // schedule whatever the answers (open loop, `paced`).
 // ---------------------------------------------------------------------------------------
 type Signed = { body: string; headers: Record<string, string> };
-type RequestKind = 'slash' | 'button';
+type RequestKind = 'slash' | 'button' | 'gate';
 type Cell = {
   count: number;
   p50: number;
@@ -144,17 +156,29 @@ function post(agent: http.Agent, port: number, request: Signed): Promise<number 
 }
 
 let clickSeq = 0;
-/** Signed bodies made before the clock starts, so signing costs nothing inside a cell. */
+/** Runs awaiting approval, one per gate click (each is taken once, by Steward's cell). */
+let gateRuns: { number: number; version: number }[] = [];
+/**
+ * Signed bodies made before the clock starts, so signing costs nothing inside a cell. Every
+ * click has its own action_ts, so each is a new request to Steward (a new inbox row).
+ */
 function makeRequests(kind: RequestKind, count: number): Signed[] {
-  return Array.from({ length: count }, () => {
-    // A run that does not exist: Steward acks, then refuses privately (RUN_NOT_FOUND).
+  const gates = kind === 'gate' ? gateRuns.splice(0, count) : [];
+  if (kind === 'gate' && gates.length < count)
+    throw new Error(`only ${gates.length} gate runs left, ${count} asked`);
+  return Array.from({ length: count }, (_, i) => {
+    const click = (run: { number: number; version: number }) =>
+      blockAction('run.approve', JSON.stringify({ run: run.number, v: run.version }), {
+        user: USER,
+        actionTs: `1700000000.${String(++clickSeq).padStart(6, '0')}`,
+      });
     const body =
       kind === 'slash'
         ? slashCommand('runs', USER)
-        : blockAction('run.approve', JSON.stringify({ run: 999_999, v: 1 }), {
-            user: USER,
-            actionTs: `1700000000.${String(++clickSeq).padStart(6, '0')}`,
-          });
+        : kind === 'gate'
+          ? click(gates[i] as { number: number; version: number })
+          : // A run that does not exist: Steward acks, then refuses privately (RUN_NOT_FOUND).
+            click({ number: 999_999, version: 1 });
     return { body, headers: signedHeaders(SECRET, body) };
   });
 }
@@ -508,9 +532,20 @@ async function main() {
       seconds: { type: 'string' },
       warmup: { type: 'string' },
       rate: { type: 'string' },
+      backend: { type: 'string' },
+      'gate-runs': { type: 'string' },
+      'thread-only': { type: 'boolean' },
     },
     strict: true,
   });
+  const backend = (values.backend ?? (process.env.DATABASE_URL ? 'postgres' : 'pglite')) as Backend;
+  if (backend !== 'pglite' && backend !== 'postgres') throw new Error('--backend must be pglite or postgres');
+  if (backend === 'postgres' && !process.env.DATABASE_URL)
+    throw new Error('--backend postgres needs DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test)');
+  const gateCount = Number(values['gate-runs'] ?? 500);
+  if (!Number.isInteger(gateCount) || gateCount < 100)
+    throw new Error('--gate-runs must be an integer ≥ 100');
+  const threadOnly = values['thread-only'] ?? false;
   const count = Number(values.requests ?? 2000);
   const warmup = Number(values.warmup ?? 300);
   const maxMs = Number(values.seconds ?? 12) * 1000;
@@ -527,11 +562,11 @@ async function main() {
     console.error(`[${((performance.now() - began) / 1000).toFixed(1)} s] ${message}`);
 
   // Steward, composed as test/slack.test.ts does.
-  note('starting PGlite, the fake Slack and Steward');
-  const t = await testDatabase('pglite');
+  note(`starting ${backend === 'postgres' ? 'PostgreSQL' : 'PGlite'}, the fake Slack and Steward`);
+  const t = await testDatabase(backend);
   const fake = await startFakeSlackThread();
   const spec = churnSpec();
-  const catalog = createMemoryCatalog([spec]);
+  const catalog = createMemoryCatalog([spec, demoSpec()]);
   const engine = createRunEngine({
     ...t,
     catalog,
@@ -556,6 +591,47 @@ async function main() {
   for (let i = 0; i < 3; i++) {
     await service.start({ pipeline: PIPELINE, params: {}, requestedBy: USER, requestKey: `bench:${i}` });
   }
+  // Runs at the approval gate for the gate cell, requested by someone else (four eyes), taken
+  // there by the test stages on an inline worker that then stops: the clicks' deploys stay queued.
+  note(`taking ${gateCount} ${GATE_PIPELINE} runs to the approval gate (test stages, inline)`);
+  await grantRole(t.database.db, {
+    userId: USER,
+    role: 'approver',
+    pipeline: GATE_PIPELINE,
+    grantedBy: 'bench',
+  });
+  await grantRole(t.database.db, {
+    userId: GATE_REQUESTER,
+    role: 'operator',
+    pipeline: GATE_PIPELINE,
+    grantedBy: 'bench',
+  });
+  for (let i = 0; i < gateCount; i++) {
+    await service.start({
+      pipeline: GATE_PIPELINE,
+      params: {},
+      requestedBy: GATE_REQUESTER,
+      requestKey: `bench:gate:${i}`,
+    });
+  }
+  const gateWorker = createStageWorker({
+    database: t.database,
+    jobs: t.jobs,
+    engine,
+    executor: createInlineExecutor(testStages),
+    log: silentLogger,
+    workerId: 'bench-gate',
+    concurrency: 8,
+  });
+  while ((await gateWorker.tick()) > 0) {}
+  const waiting = await listRuns(t.database.db, {
+    pipeline: GATE_PIPELINE,
+    states: ['awaitingApproval'],
+    limit: gateCount,
+  });
+  if (waiting.length !== gateCount)
+    throw new Error(`${waiting.length} of ${gateCount} runs reached the gate`);
+  gateRuns = waiting.map((r) => ({ number: r.number, version: r.version }));
   const steward = createHttpServer({
     service,
     database: t.database,
@@ -595,8 +671,14 @@ async function main() {
   }
   async function cell(scenario: Row['scenario'], load: Row['load'], kind: RequestKind, traffic: Load) {
     const closed = 'concurrency' in traffic;
-    const requests = makeRequests(kind, closed ? count : traffic.rate * PACED_SECONDS);
-    const ramp = closed ? makeRequests(kind, 2 * traffic.concurrency) : [];
+    // Gate clicks: Steward's each approve a distinct run; bare Bolt only acks, whatever the run.
+    // The ramp opens connections with clicks on a missing run, so no gate run is spent on it.
+    const gateLeft = gateRuns.length;
+    const requests =
+      kind === 'gate'
+        ? makeRequests(scenario === 'steward' ? 'gate' : 'button', gateLeft)
+        : makeRequests(kind, closed ? count : traffic.rate * PACED_SECONDS);
+    const ramp = closed ? makeRequests(kind === 'gate' ? 'button' : kind, 2 * traffic.concurrency) : [];
     const result = await measure(ports[scenario], requests, traffic, closed ? maxMs : Infinity, ramp);
     const row: Row = { scenario, load, kind, traffic, cell: result };
     if (scenario === 'steward') row.drainMs = await drain(result.acked);
@@ -623,6 +705,9 @@ async function main() {
       await cell('bare bolt', 'thread training', kind, { concurrency: c });
     }
   }
+  // Approve clicks on real runs at the gate: bare Bolt first, so that its cell spends none.
+  await cell('bare bolt', 'thread training', 'gate', { concurrency: GATE_CONCURRENCY });
+  await cell('steward', 'thread training', 'gate', { concurrency: GATE_CONCURRENCY });
   // Open loop at a rate below saturation: ack latency when the loop is not flooded.
   for (const kind of ['slash', 'button'] as const) {
     await cell('steward', 'thread training', kind, { rate });
@@ -633,32 +718,37 @@ async function main() {
     `thread training stopped (still running at the end: ${threadRun.stillRunning}, ${threadRun.epochs} epochs)`,
   );
 
-  // Phase 2: the same training on the main thread, Steward only.
-  note('phase 2: starting train on the main thread (waiting for its first epoch)');
-  const inline = await trainOnMainThread(request);
-  for (const kind of ['slash', 'button'] as const) {
-    for (const c of CONCURRENCY) await cell('steward', 'main-thread training', kind, { concurrency: c });
+  // Phase 2: the same training on the main thread, Steward only (skipped with --thread-only).
+  let mainRun: { stillRunning: boolean; epochs: number } | undefined;
+  if (!threadOnly) {
+    note('phase 2: starting train on the main thread (waiting for its first epoch)');
+    const inline = await trainOnMainThread(request);
+    for (const kind of ['slash', 'button'] as const) {
+      for (const c of CONCURRENCY) await cell('steward', 'main-thread training', kind, { concurrency: c });
+    }
+    for (const kind of ['slash', 'button'] as const)
+      await cell('steward', 'main-thread training', kind, { rate: mainRate });
+    mainRun = await inline.stop();
+    note(
+      `main-thread training stopped (still running at the end: ${mainRun.stillRunning}, ${mainRun.epochs} epochs)`,
+    );
   }
-  for (const kind of ['slash', 'button'] as const)
-    await cell('steward', 'main-thread training', kind, { rate: mainRate });
-  const mainRun = await inline.stop();
-  note(
-    `main-thread training stopped (still running at the end: ${mainRun.stillRunning}, ${mainRun.epochs} epochs)`,
-  );
 
   const stats = await fake.stats();
   const cpu = os.cpus();
   console.log(
-    `Slack ack latency: Node ${process.version}, ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown'}), ${process.platform}`,
+    `Slack ack latency: Node ${process.version}, ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown'}), ${process.platform}; Steward on ${backend === 'postgres' ? 'PostgreSQL' : 'PGlite'}`,
   );
   console.log(
     `training: train stage, MLP (32, 16), batch 64, on ${ROWS.toLocaleString('en')} synthetic churn rows, TensorFlow.js backend ${tf.backend};` +
       ` thread: ${threadRun.epochs} epochs done, running throughout: ${threadRun.stillRunning ? 'yes' : 'NO'};` +
-      ` main thread: ${mainRun.epochs} epochs done, running throughout: ${mainRun.stillRunning ? 'yes' : 'NO'}`,
+      (mainRun
+        ? ` main thread: ${mainRun.epochs} epochs done, running throughout: ${mainRun.stillRunning ? 'yes' : 'NO'}`
+        : ' main thread: not measured (--thread-only)'),
   );
   console.log(
     `requests: closed loop (traffic 10 / 50 in flight) ${count} per cell or ${maxMs / 1000} s, whichever comes first; open loop (traffic ${rate}/s; ${mainRate}/s with main-thread training) for ${PACED_SECONDS} s;` +
-      ` after ${warmup} warm-up per app and request; slash = signed "/mlops runs", button = signed run.approve click on a missing run; keep-alive node:http client in the main thread`,
+      ` after ${warmup} warm-up per app and request; slash = signed "/mlops runs", button = signed run.approve click on a missing run, gate = signed run.approve click on each of ${gateCount} distinct runs awaiting approval (${GATE_CONCURRENCY} in flight); keep-alive node:http client in the main thread`,
   );
   console.log(
     `fake Slack (own thread) received ${stats.calls} Web API calls, ${stats.ephemeral} chat.postEphemeral (Steward's post-ack replies)\n`,
@@ -673,7 +763,9 @@ async function main() {
   await closeServer(bare);
   await fake.close();
   await t.close();
-  if (!threadRun.stillRunning || !mainRun.stillRunning)
+  const left = gateRuns.length;
+  if (left > 0) console.error(`warning: ${left} gate runs were not clicked`);
+  if (!threadRun.stillRunning || (mainRun && !mainRun.stillRunning))
     console.error(
       'warning: a training job ended before its measurement did; the load did not cover every cell',
     );

@@ -90,6 +90,7 @@ export async function openApp(options: AppOptions): Promise<App> {
           ...(config.slack.signingSecret ? { signingSecret: config.slack.signingSecret } : {}),
           ...(config.slack.appToken ? { appToken: config.slack.appToken } : {}),
           ...(config.slack.apiUrl ? { apiUrl: config.slack.apiUrl } : {}),
+          inbox: { claimMs: config.leaseMs },
         },
         {
           database,

@@ -1,4 +1,5 @@
 import { type DestinationStream, pino } from 'pino';
+import pinoPretty from 'pino-pretty';
 
 /** The structured logger every part receives. Message first, then fields. */
 export type Logger = {
@@ -9,14 +10,48 @@ export type Logger = {
   child(fields: Record<string, unknown>): Logger;
 };
 
+/** JSON lines for machines (the default), or one readable line per entry for a person at a terminal. */
+export type LogFormat = 'json' | 'pretty';
+
 const REDACT = ['*.token', '*.password', '*.secret', '*.authorization', 'headers.authorization'];
 
-export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
-  const base = pino(
-    { level: options.level ?? 'info', redact: REDACT },
-    options.destination ?? pino.destination(2),
-  );
-  return wrap(base);
+export type LoggerOptions = {
+  level?: string;
+  /** Where lines go (tests). When set, the format is JSON unless `format` says otherwise. @default stderr */
+  destination?: DestinationStream;
+  /** @default logFormat(process.env, stderr is a TTY) */
+  format?: LogFormat;
+};
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const format =
+    options.format ?? (options.destination ? 'json' : logFormat(process.env, Boolean(process.stderr.isTTY)));
+  const destination =
+    format === 'pretty'
+      ? pinoPretty({
+          translateTime: 'HH:MM:ss',
+          ignore: 'pid,hostname',
+          singleLine: true,
+          // Synchronous, like pino.destination(2): a line is written before the process can die.
+          sync: true,
+          ...(options.destination ? { destination: options.destination } : { destination: 2 }),
+        })
+      : (options.destination ?? pino.destination(2));
+  // The same redaction applies in both formats: pretty printing reads pino's redacted output.
+  return wrap(pino({ level: options.level ?? 'info', redact: REDACT }, destination));
+}
+
+/**
+ * How logs are written: `STEWARD_LOG_FORMAT=json|pretty` when set; otherwise pretty only
+ * for a person at a terminal (stderr is a TTY) and never under CI or `NODE_ENV=test`,
+ * whose output is read by programs.
+ */
+export function logFormat(env: NodeJS.ProcessEnv, stderrIsTty: boolean): LogFormat {
+  const chosen = env.STEWARD_LOG_FORMAT?.trim().toLowerCase();
+  if (chosen === 'json' || chosen === 'pretty') return chosen;
+  const ci = env.CI !== undefined && env.CI !== '' && env.CI !== '0' && env.CI.toLowerCase() !== 'false';
+  if (ci || env.NODE_ENV === 'test') return 'json';
+  return stderrIsTty ? 'pretty' : 'json';
 }
 
 function wrap(p: pino.Logger): Logger {

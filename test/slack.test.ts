@@ -1,16 +1,20 @@
 import type http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { WebClient } from '@slack/web-api';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSlackChat, webClientOptions } from '../src/bot/chat.ts';
 import { createLlmIntentParser, type IntentParser, rulesIntentParser } from '../src/bot/commands/llm.ts';
 import { createNotifier } from '../src/bot/notifier.ts';
 import { createSlackBot } from '../src/bot/slack-app.ts';
 import { findRun, grantRole, listRuns, stageAttemptsOf } from '../src/db/runs-repo.ts';
+import { chatInbox } from '../src/db/schema.ts';
 import { createHttpServer } from '../src/http/server.ts';
-import { silentLogger } from '../src/log.ts';
+import { createLogger, silentLogger } from '../src/log.ts';
 import { createMemoryCatalog } from '../src/stages/catalog.ts';
-import { createRoleService } from '../src/workflows/role-service.ts';
+import { createRoleService, type RoleService } from '../src/workflows/role-service.ts';
 import { createRunEngine } from '../src/workflows/run-engine.ts';
-import { createRunService } from '../src/workflows/run-service.ts';
+import { createRunService, type RunService } from '../src/workflows/run-service.ts';
 import { createInlineExecutor } from '../src/workflows/stage-executor.ts';
 import { createStageWorker, type StageWorker } from '../src/workflows/stage-worker.ts';
 import { ScriptedChatModel, toolCall } from './bot/commands/scripted-model.ts';
@@ -46,6 +50,14 @@ describe.each(backends())('Slack bot on %s', (backend) => {
   let base: string;
   let worker: StageWorker;
   let intents: IntentParser = rulesIntentParser;
+  let service: RunService;
+  let roles: RoleService;
+  /** What the bot logged at warn and above, as the JSON lines Steward writes. */
+  const logLines: string[] = [];
+  const botLog = createLogger({
+    level: 'warn',
+    destination: { write: (line: string) => logLines.push(line) },
+  });
 
   beforeAll(async () => {
     t = await testDatabase(backend);
@@ -57,8 +69,8 @@ describe.each(backends())('Slack bot on %s', (backend) => {
       clock: { now: () => new Date() },
       log: silentLogger,
     });
-    const service = createRunService({ database: t.database, engine, catalog });
-    const roles = createRoleService({ database: t.database });
+    service = createRunService({ database: t.database, engine, catalog });
+    roles = createRoleService({ database: t.database });
     const bot = createSlackBot(
       { botToken: 'xoxb-test', signingSecret: SECRET, apiUrl: fake.url },
       {
@@ -67,7 +79,7 @@ describe.each(backends())('Slack bot on %s', (backend) => {
         roles,
         jobs: t.jobs,
         intents: (text, ctx) => intents(text, ctx),
-        log: silentLogger,
+        log: botLog,
       },
     );
     worker = createStageWorker({
@@ -120,6 +132,8 @@ describe.each(backends())('Slack bot on %s', (backend) => {
     return send(body, { ...signedHeaders(SECRET, body), 'content-type': 'application/json' });
   };
   const calls = (method: string) => fake.calls.filter((c) => c.method === method);
+  const inboxRow = async (key: string) =>
+    (await t.database.db.select().from(chatInbox).where(eq(chatInbox.idempotencyKey, key)))[0];
 
   async function runToGate(): Promise<{ number: number; card: SlackCall }> {
     const before = calls('chat.postMessage').length;
@@ -164,6 +178,21 @@ describe.each(backends())('Slack bot on %s', (backend) => {
     );
     const attempts = await stageAttemptsOf(t.database.db, run.id);
     expect(attempts.filter((a) => a.stage === 'deploy')).toHaveLength(1);
+    // The click was stored before its ack, once for both deliveries, and marked done.
+    const stored = await t.database.db
+      .select()
+      .from(chatInbox)
+      .where(eq(chatInbox.idempotencyKey, 'slack:1700000100.000001:U_BOB'));
+    expect(stored).toEqual([
+      expect.objectContaining({
+        surface: 'slack',
+        kind: 'approve',
+        status: 'done',
+        attempts: 1,
+        error: null,
+      }),
+    ]);
+    expect(stored[0]?.payload).toMatchObject({ user: 'U_BOB', value: approve?.value });
     // The card turns into the decision, without buttons.
     const decided = await eventually(
       async () =>
@@ -211,6 +240,65 @@ describe.each(backends())('Slack bot on %s', (backend) => {
     expect((await send(body, signedHeaders(SECRET, body, old))).status).toBe(401);
     await sleep(300);
     expect((await listRuns(t.database.db, { limit: 500 })).length).toBe(count);
+    // Bolt's receiver said why, through Steward's logger: JSON, tagged, free of secrets.
+    const bolt = logLines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((l) => l.part === 'bolt' && String(l.msg).includes('Request verification failed'));
+    expect(bolt.length).toBeGreaterThanOrEqual(2);
+    expect(bolt[0]).toMatchObject({ level: 40, source: 'bolt' });
+    expect(logLines.join('')).not.toContain(SECRET);
+  });
+
+  it('stores mutating commands before the ack and answers read-only ones without storing them', async () => {
+    const before = (await t.database.db.select().from(chatInbox)).length;
+    const ephemerals = calls('chat.postEphemeral').length;
+    const runs = slashCommand('runs', 'U_ALICE');
+    expect((await send(runs)).status).toBe(200);
+    await eventually(async () => calls('chat.postEphemeral').length > ephemerals, 10_000, 'runs list');
+    expect((await t.database.db.select().from(chatInbox)).length).toBe(before);
+
+    const cancel = slashCommand('cancel 999999', 'U_ALICE');
+    const trigger = new URLSearchParams(cancel).get('trigger_id');
+    expect((await send(cancel)).status).toBe(200);
+    // Stored by the time of the ack; the refusal (no such run) is an answer, so it is done.
+    expect(await inboxRow(`slack:${trigger}`)).toMatchObject({
+      kind: 'command',
+      payload: { text: 'cancel 999999' },
+    });
+    await eventually(async () => (await inboxRow(`slack:${trigger}`))?.status === 'done', 10_000, 'done');
+  });
+
+  it('gives up on a Web API call to a hung Slack after the timeout and two retries', async () => {
+    const hung = await startFakeSlack({ hang: ['chat.postMessage'] });
+    try {
+      const timeoutMs = 300;
+      const bot = createSlackBot(
+        { botToken: 'xoxb-test', signingSecret: SECRET, apiUrl: hung.url, apiTimeoutMs: timeoutMs },
+        {
+          database: t.database,
+          service,
+          roles,
+          jobs: t.jobs,
+          intents: rulesIntentParser,
+          log: silentLogger,
+        },
+      );
+      // The bot's own chat port (Bolt's client) and a WebClient made with the same options.
+      for (const chat of [
+        bot.chat,
+        createSlackChat(new WebClient('xoxb-test', webClientOptions({ apiUrl: hung.url, timeoutMs }))),
+      ]) {
+        const started = Date.now();
+        const calls = hung.calls.length;
+        await expect(chat.post('C_ML', { text: 'hello' })).rejects.toThrow();
+        const elapsed = Date.now() - started;
+        // Three attempts of 300 ms, 0.5 s and 1 s between them, and a second of slack.
+        expect(elapsed).toBeLessThan(timeoutMs * 3 + 1500 + 1000);
+        expect(hung.calls.slice(calls).filter((c) => c.method === 'chat.postMessage')).toHaveLength(3);
+      }
+    } finally {
+      await hung.close();
+    }
   });
 
   it('asks for a reason in a modal when Reject is clicked, and records it', async () => {

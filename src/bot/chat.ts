@@ -1,5 +1,5 @@
 import type { KnownBlock, View } from '@slack/types';
-import type { WebClient } from '@slack/web-api';
+import type { Logger as SlackLogger, WebClient, WebClientOptions } from '@slack/web-api';
 
 export type ChatMessage = { text: string; blocks?: KnownBlock[] };
 
@@ -14,6 +14,31 @@ export type ChatPort = {
   openView(triggerId: string, view: View): Promise<void>;
   publishHome(user: string, view: View): Promise<void>;
 };
+
+/**
+ * A Slack Web API call that fails is retried this many times, waiting 0.5 s then 1 s. The
+ * client's default (ten retries over about 30 minutes, and no timeout at all) would hold a
+ * listener, a drain pass or a delivery for that long when Slack hangs or answers 5xx.
+ */
+export const SLACK_RETRIES = { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2000 } as const;
+
+/** @default 10 s */
+export const SLACK_TIMEOUT_MS = 10_000;
+
+/**
+ * Options for every WebClient Steward makes (Bolt's included): a timeout per attempt and
+ * bounded retries, so a call fails within about `timeoutMs × 3 + 1.5 s`.
+ */
+export function webClientOptions(
+  options: { apiUrl?: string; timeoutMs?: number; logger?: SlackLogger } = {},
+): WebClientOptions {
+  return {
+    timeout: options.timeoutMs ?? SLACK_TIMEOUT_MS,
+    retryConfig: { ...SLACK_RETRIES },
+    ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  };
+}
 
 export function createSlackChat(client: WebClient): ChatPort {
   return {

@@ -1,21 +1,24 @@
 import type http from 'node:http';
 import { App, type BlockAction, type ButtonAction, ExpressReceiver, LogLevel } from '@slack/bolt';
+import { crashPoint } from '../crash-point.ts';
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../log.ts';
 import type { JobQueue } from '../workflows/jobs.ts';
 import type { RoleService } from '../workflows/role-service.ts';
 import type { RunService } from '../workflows/run-service.ts';
-import { type ChatPort, createSlackChat } from './chat.ts';
-import { hasIntent, parseCommand, toIntent } from './commands/grammar.ts';
+import { createBoltLogger } from './bolt-logger.ts';
+import { type ChatPort, createSlackChat, webClientOptions } from './chat.ts';
+import { type ChatInboxOptions, createChatInbox } from './chat-inbox.ts';
+import { isMutatingCommand } from './commands/grammar.ts';
 import { isMutating } from './commands/intent.ts';
 import type { IntentParser } from './commands/llm.ts';
 import { createCommandExecutor } from './execute.ts';
+import { createSlackRequestHandler, type SlackRequest, type SlackRequestKind } from './slack-requests.ts';
 import { APPROVE_ACTION, parseRunButtonValue, REJECT_ACTION } from './views/approval-card.ts';
-import { CONFIRM_ACTION, confirmCard, DISMISS_ACTION, parseIntentValue } from './views/confirm-card.ts';
+import { CONFIRM_ACTION, confirmCard, DISMISS_ACTION } from './views/confirm-card.ts';
 import { homeView } from './views/home.ts';
 import { refusal } from './views/lists.ts';
 import {
-  parseRejectMetadata,
   REJECT_CALLBACK_ID,
   REJECT_REASON_ACTION,
   REJECT_REASON_BLOCK,
@@ -31,6 +34,14 @@ export type SlackBotOptions = {
   appToken?: string;
   /** Web API base URL, for tests and local fakes. */
   apiUrl?: string;
+  /**
+   * Timeout of one Web API attempt; with the bounded retries a call fails within about
+   * three times this plus 1.5 s.
+   * @default 10_000
+   */
+  apiTimeoutMs?: number;
+  /** The chat inbox's claim length and drain interval (see createChatInbox). */
+  inbox?: Omit<ChatInboxOptions, 'surface'>;
 };
 
 export type SlackBotDeps = {
@@ -46,6 +57,7 @@ export type SlackBot = {
   chat: ChatPort;
   /** HTTP mode's request handler for `/slack/…`; undefined in Socket Mode. */
   handler?: http.RequestListener;
+  /** Starts Socket Mode (if used) and the chat inbox's drain passes. */
   start(): Promise<void>;
   stop(): Promise<void>;
 };
@@ -55,22 +67,33 @@ export type SlackBot = {
  * in milliseconds; every action carries an idempotency key made of what Slack sends again
  * on a retry (action_ts, trigger, view id) and the user, so a retried or double click is
  * applied once. Who may do what is decided by the services when the action is applied.
+ *
+ * A request that changes something (a click, a modal submission, a mutating command) is
+ * stored in the chat inbox before its ack, because Slack never sends an acknowledged
+ * interaction again: if the process dies after the ack, a drain pass handles it later.
+ * Read-only commands and conversation messages (which only propose) are acked at once.
  */
 export function createSlackBot(options: SlackBotOptions, deps: SlackBotDeps): SlackBot {
   const { service, log } = deps;
+  const boltLogger = createBoltLogger(log.child({ part: 'bolt' }));
   const receiver = options.appToken
     ? undefined
     : new ExpressReceiver({
         signingSecret: options.signingSecret ?? '',
         endpoints: '/slack/events',
         processBeforeResponse: false,
-        logLevel: LogLevel.ERROR,
+        logger: boltLogger,
+        logLevel: LogLevel.WARN,
       });
   const app = new App({
     token: options.botToken,
-    logLevel: LogLevel.ERROR,
+    logger: boltLogger,
+    logLevel: LogLevel.WARN,
     ...(receiver ? { receiver } : { socketMode: true, appToken: options.appToken }),
-    ...(options.apiUrl ? { clientOptions: { slackApiUrl: options.apiUrl } } : {}),
+    clientOptions: webClientOptions({
+      ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}),
+      ...(options.apiTimeoutMs !== undefined ? { timeoutMs: options.apiTimeoutMs } : {}),
+    }),
   });
   const chat = createSlackChat(app.client);
   const run = createCommandExecutor({ ...deps, chat });
@@ -78,6 +101,28 @@ export function createSlackBot(options: SlackBotOptions, deps: SlackBotDeps): Sl
   const work = createWorkQueue(1, log);
   /** Work a listener does after its ack, queued so that new requests are acked first. */
   const later = (label: string, fn: () => Promise<unknown>) => work.push(label, fn);
+  const handle = createSlackRequestHandler({ run, chat, pipelines });
+  const inbox = createChatInbox(
+    { database: deps.database, log, handle: (r) => handle(r.kind, r.payload, r.key) },
+    { ...options.inbox, surface: 'slack' },
+  );
+  const crashAfterAck = crashPoint('slack.after-ack');
+
+  /**
+   * Stores a request that changes something, acks, then handles it. A retried delivery
+   * (the same key) is acked and left to the first one.
+   */
+  async function durably<K extends SlackRequestKind>(
+    ack: () => Promise<void>,
+    kind: K,
+    key: string,
+    payload: SlackRequest<K>,
+  ) {
+    const stored = await inbox.record(kind, key, payload);
+    await ack();
+    if (crashAfterAck()) return;
+    if (stored) later(kind, () => inbox.process(stored));
+  }
 
   // We ack at once, so Slack retries an event only when our answer got lost on the way,
   // after the work started: handling it again would post twice.
@@ -90,32 +135,29 @@ export function createSlackBot(options: SlackBotOptions, deps: SlackBotDeps): Sl
   });
 
   app.command('/mlops', async ({ command, ack }) => {
+    const request = {
+      text: command.text ?? '',
+      slash: command.command,
+      user: command.user_id,
+      channel: command.channel_id,
+    };
+    const key = `slack:${command.trigger_id}`;
+    if (isMutatingCommand(request.text)) return durably(ack, 'command', key, request);
     await ack();
-    later('command', async () => {
-      const ctx = { user: command.user_id, channel: command.channel_id, key: `slack:${command.trigger_id}` };
-      const parsed = parseCommand(command.text ?? '', {
-        pipelines: await pipelines(),
-        slash: command.command,
-      });
-      if (!parsed.ok) return chat.postEphemeral(ctx.channel, ctx.user, refusal(parsed.error));
-      if (hasIntent(parsed.command)) return run.intent(toIntent(parsed.command), ctx);
-      return run.admin(parsed.command, ctx);
-    });
+    later('command', () => handle('command', request, key));
   });
 
   app.action<BlockAction<ButtonAction>>(APPROVE_ACTION, async ({ ack, body, action }) => {
-    await ack();
-    later('approve', async () => {
-      const value = parseRunButtonValue(action.value);
-      const channel = body.channel?.id ?? body.user.id;
-      if (!value)
-        return chat.postEphemeral(channel, body.user.id, refusal('That button is not one of Steward’s.'));
-      // action_ts is the same when Slack delivers a click again: the same key, applied once.
-      const key = `slack:${action.action_ts}:${body.user.id}`;
-      await run.intent({ intent: 'approve', run: value.run }, { user: body.user.id, channel, key });
+    // action_ts is the same when Slack delivers a click again: the same key, applied once.
+    const key = `slack:${action.action_ts}:${body.user.id}`;
+    await durably(ack, 'approve', key, {
+      ...(action.value !== undefined ? { value: action.value } : {}),
+      user: body.user.id,
+      channel: body.channel?.id ?? body.user.id,
     });
   });
 
+  // Opening the modal changes nothing (and its trigger expires in 3 s): no need to store it.
   app.action<BlockAction<ButtonAction>>(REJECT_ACTION, async ({ ack, body, action }) => {
     await ack();
     later('reject button', async () => {
@@ -131,36 +173,20 @@ export function createSlackBot(options: SlackBotOptions, deps: SlackBotDeps): Sl
   });
 
   app.view(REJECT_CALLBACK_ID, async ({ ack, body, view }) => {
-    await ack();
-    later('reject modal', async () => {
-      const meta = parseRejectMetadata(view.private_metadata);
-      const reason = view.state.values[REJECT_REASON_BLOCK]?.[REJECT_REASON_ACTION]?.value ?? undefined;
-      if (!meta) return;
-      await run.intent(
-        { intent: 'reject', run: meta.run, ...(reason ? { reason } : {}) },
-        { user: body.user.id, channel: meta.channel ?? body.user.id, key: `slack:view:${view.id}` },
-      );
+    const reason = view.state.values[REJECT_REASON_BLOCK]?.[REJECT_REASON_ACTION]?.value ?? undefined;
+    await durably(ack, 'reject', `slack:view:${view.id}`, {
+      metadata: view.private_metadata,
+      ...(reason ? { reason } : {}),
+      user: body.user.id,
     });
   });
 
   app.action<BlockAction<ButtonAction>>(CONFIRM_ACTION, async ({ ack, body, action }) => {
-    await ack();
-    later('confirm', async () => {
-      const intent = parseIntentValue(action.value);
-      const channel = body.channel?.id ?? body.user.id;
-      if (!intent)
-        return chat.postEphemeral(
-          channel,
-          body.user.id,
-          refusal('That confirmation has expired; ask again.'),
-        );
-      if (body.message?.ts)
-        await chat.update(channel, body.message.ts, { text: `Confirmed by <@${body.user.id}>.` });
-      await run.intent(intent, {
-        user: body.user.id,
-        channel,
-        key: `slack:${action.action_ts}:${body.user.id}`,
-      });
+    await durably(ack, 'confirm', `slack:${action.action_ts}:${body.user.id}`, {
+      ...(action.value !== undefined ? { value: action.value } : {}),
+      user: body.user.id,
+      channel: body.channel?.id ?? body.user.id,
+      ...(body.message?.ts ? { messageTs: body.message.ts } : {}),
     });
   });
 
@@ -231,9 +257,11 @@ export function createSlackBot(options: SlackBotOptions, deps: SlackBotDeps): Sl
     ...(receiver ? { handler: receiver.app as unknown as http.RequestListener } : {}),
     async start() {
       if (!receiver) await app.start();
+      inbox.start();
     },
     async stop() {
       if (!receiver) await app.stop();
+      await inbox.stop();
       await work.drain();
     },
   };

@@ -5,9 +5,12 @@ export type SlackCall = { method: string; body: Record<string, unknown> };
 
 /**
  * A small stand-in for Slack's Web API: answers what Steward calls and records every call,
- * with JSON-encoded fields (blocks, view) decoded.
+ * with JSON-encoded fields (blocks, view) decoded. Calls to a method in `hang` are recorded
+ * and never answered, as a Slack that hangs.
  */
-export async function startFakeSlack(): Promise<{ url: string; calls: SlackCall[]; close(): Promise<void> }> {
+export async function startFakeSlack(
+  options: { hang?: string[] } = {},
+): Promise<{ url: string; calls: SlackCall[]; close(): Promise<void> }> {
   const calls: SlackCall[] = [];
   let ts = 1_700_000_000;
   const server = http.createServer((req, res) => {
@@ -23,6 +26,7 @@ export async function startFakeSlack(): Promise<{ url: string; calls: SlackCall[
         if (typeof body[key] === 'string') body[key] = JSON.parse(body[key] as string);
       }
       calls.push({ method, body });
+      if (options.hang?.includes(method)) return;
       const reply: Record<string, unknown> = { ok: true };
       if (method === 'auth.test')
         Object.assign(reply, { user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T1', user: 'steward' });
@@ -37,7 +41,11 @@ export async function startFakeSlack(): Promise<{ url: string; calls: SlackCall[
   return {
     url: `http://127.0.0.1:${port}/api/`,
     calls,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 

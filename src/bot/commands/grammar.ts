@@ -11,7 +11,7 @@
 import { closest } from '../../stages/catalog.ts';
 import type { Role } from '../../workflows/roles.ts';
 import { Args, GrammarError } from './command-args.ts';
-import type { Intent } from './intent.ts';
+import { type Intent, type IntentName, isMutating } from './intent.ts';
 import { findPipeline } from './pipeline-name.ts';
 import type { RunStatus } from './run-status.ts';
 import { normalizeMentions, straightenQuotes } from './slack-text.ts';
@@ -163,6 +163,41 @@ function parseArgs(verb: Verb, args: Args): Command {
       return word ? { verb, userId, pipeline: args.knownPipeline(word) } : { verb, userId };
     }
   }
+}
+
+/** The intent each verb becomes, so that what counts as mutating is decided in one place (intent.ts). */
+const INTENT_OF_VERB: Record<IntentCommand['verb'], IntentName> = {
+  help: 'help',
+  pipelines: 'list_pipelines',
+  run: 'start_run',
+  runs: 'list_runs',
+  status: 'run_status',
+  approve: 'approve',
+  reject: 'reject',
+  cancel: 'cancel_run',
+  models: 'list_models',
+  deploy: 'deploy',
+  rollback: 'rollback',
+  drift: 'drift_report',
+};
+
+/**
+ * Whether a command's text asks to change something, read from its first word alone (no
+ * catalog, no arguments), so the chat edge can decide before its ack whether the request
+ * must be stored first. Text that does not start with a verb changes nothing: it is
+ * answered with a correction.
+ */
+export function isMutatingCommand(text: string): boolean {
+  const first = /^\s*"?([^\s"]+)/.exec(straightenQuotes(text))?.[1]?.toLowerCase();
+  if (!first) return false;
+  const verb = (VERBS as readonly string[]).includes(first)
+    ? (first as Verb)
+    : Object.hasOwn(ALIASES, first)
+      ? ALIASES[first]
+      : undefined;
+  if (!verb || verb === 'whoami') return false;
+  if (verb === 'grant' || verb === 'revoke') return true;
+  return isMutating(INTENT_OF_VERB[verb]);
 }
 
 /** True for the commands that are also intents (all but grant, revoke and whoami). */

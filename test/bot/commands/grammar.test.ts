@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 import {
   type Command,
   hasIntent,
+  isMutatingCommand,
   parseCommand,
   toIntent,
   USAGE,
   usage,
   VERBS,
 } from '../../../src/bot/commands/grammar.ts';
-import { Intent } from '../../../src/bot/commands/intent.ts';
+import { Intent, isMutating } from '../../../src/bot/commands/intent.ts';
 
 const pipelines = ['churn', 'housing', 'fraud-detection'];
 const parse = (text: string) => parseCommand(text, { pipelines });
@@ -220,5 +221,66 @@ describe('toIntent', () => {
   it('grant, revoke and whoami have none', () => {
     for (const text of ['grant <@U1> admin', 'revoke <@U1>', 'whoami'])
       expect(hasIntent(command(text))).toBe(false);
+  });
+});
+
+describe('isMutatingCommand (read from the first word, before the ack)', () => {
+  it.each([
+    'run churn',
+    'retrain churn',
+    'approve 4',
+    'reject 4 "too slow"',
+    'cancel #4',
+    'deploy churn v3',
+    'rollback churn',
+    'roll-back churn',
+    'grant <@U1> admin',
+    'revoke <@U1>',
+    '  APPROVE 4',
+    '\u201Capprove\u201D 4',
+  ])('%j changes something', (text) => {
+    expect(isMutatingCommand(text)).toBe(true);
+  });
+
+  it.each([
+    '',
+    'help',
+    '?',
+    'help approve',
+    'pipelines',
+    'runs',
+    'runs churn failed',
+    'status 4',
+    'show 4',
+    'models',
+    'drift churn',
+    'whoami',
+    'aprove 4',
+    'churn',
+    'constructor',
+    '"',
+  ])('%j does not', (text) => {
+    expect(isMutatingCommand(text)).toBe(false);
+  });
+
+  it('agrees with the intent of every command that parses', () => {
+    for (const text of [
+      'help',
+      'pipelines',
+      'run churn',
+      'runs',
+      'status 4',
+      'approve 4',
+      'reject 4',
+      'cancel 4',
+      'models',
+      'deploy churn v3',
+      'rollback churn',
+      'drift churn',
+    ]) {
+      const parsed = command(text);
+      if (!hasIntent(parsed)) throw new Error(`${text} has no intent`);
+      expect(isMutatingCommand(text), text).toBe(isMutating(toIntent(parsed)));
+    }
   });
 });
