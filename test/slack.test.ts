@@ -8,6 +8,7 @@ import { findRun, grantRole, listRuns, stageAttemptsOf } from '../src/db/runs-re
 import { createHttpServer } from '../src/http/server.ts';
 import { silentLogger } from '../src/log.ts';
 import { createMemoryCatalog } from '../src/stages/catalog.ts';
+import { processClock } from '../src/workflows/clock.ts';
 import { createRoleService } from '../src/workflows/role-service.ts';
 import { createRunEngine } from '../src/workflows/run-engine.ts';
 import { createRunService } from '../src/workflows/run-service.ts';
@@ -54,7 +55,7 @@ describe.each(backends())('Slack bot on %s', (backend) => {
     const engine = createRunEngine({
       ...t,
       catalog,
-      clock: { now: () => new Date() },
+      clock: processClock,
       log: silentLogger,
       notify: true,
     });
