@@ -49,6 +49,7 @@ import { features } from '../src/stages/pipeline/features.ts';
 import { train } from '../src/stages/pipeline/train.ts';
 import { PipelineSpec } from '../src/stages/spec.ts';
 import type { StageName, StageRequest } from '../src/stages/stage.ts';
+import { processClock } from '../src/workflows/clock.ts';
 import { createRoleService } from '../src/workflows/role-service.ts';
 import { createRunEngine } from '../src/workflows/run-engine.ts';
 import { createRunService } from '../src/workflows/run-service.ts';
@@ -570,7 +571,7 @@ async function main() {
   const engine = createRunEngine({
     ...t,
     catalog,
-    clock: { now: () => new Date() },
+    clock: processClock,
     log: silentLogger,
   });
   const service = createRunService({ database: t.database, engine, catalog });

@@ -14,9 +14,10 @@ import { createHttpServer, LOCAL_USER } from './http/server.ts';
 import type { Logger } from './log.ts';
 import { createDirectoryCatalog, type PipelineCatalog } from './stages/catalog.ts';
 import { createStageStore, type StageStore } from './stages/store.ts';
+import { type Clock, databaseClock } from './workflows/clock.ts';
 import { createJobQueue, type JobQueue } from './workflows/jobs.ts';
 import { createRoleService } from './workflows/role-service.ts';
-import { type Clock, createRunEngine, type RunEngine, systemClock } from './workflows/run-engine.ts';
+import { createRunEngine, type RunEngine } from './workflows/run-engine.ts';
 import { createRunService, type RunService } from './workflows/run-service.ts';
 import { createThreadExecutor, type StageExecutor } from './workflows/stage-executor.ts';
 import { createStageWorker, type StageWorker } from './workflows/stage-worker.ts';
@@ -74,11 +75,12 @@ export async function openApp(options: AppOptions): Promise<App> {
   }
   const catalog = options.catalog ?? createDirectoryCatalog(config.pipelinesDir);
   const slackOn = slackEnabled(config);
+  const clock = options.clock ?? databaseClock;
   const engine = createRunEngine({
     database,
     jobs,
     catalog,
-    clock: options.clock ?? systemClock,
+    clock,
     log: log.child({ part: 'engine' }),
   });
   const service = createRunService({ database, engine, catalog });
@@ -109,7 +111,8 @@ export async function openApp(options: AppOptions): Promise<App> {
     executor:
       options.executor ??
       createThreadExecutor(options.stagesModule ?? new URL('./stages/index.ts', import.meta.url)),
-    store: options.store ?? createStageStore(),
+    store: options.store ?? createStageStore({ clock }),
+    clock,
     log: log.child({ part: 'worker' }),
     workerId: `${os.hostname()}:${process.pid}`,
     concurrency: config.concurrency,

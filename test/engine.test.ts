@@ -1,14 +1,67 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../src/db/client.ts';
 import { findRun, stageAttemptsOf, timeline } from '../src/db/runs-repo.ts';
-import type { ApplyResult } from '../src/workflows/run-engine.ts';
-import { backends } from './helpers/database.ts';
+import { runs } from '../src/db/schema.ts';
+import { manualClock } from '../src/workflows/clock.ts';
+import { MACHINE_VERSION } from '../src/workflows/pipeline-run.machine.ts';
+import type { ApplyRequest, ApplyResult } from '../src/workflows/run-engine.ts';
+import { type Backend, backends } from './helpers/database.ts';
 import { demoSpec, type EngineHarness, engineHarness } from './helpers/engine.ts';
+
+const contextOf = (row: { snapshot: unknown } | undefined) =>
+  (row?.snapshot as { context?: Record<string, unknown> } | undefined)?.context;
+
+/**
+ * Holds a transaction open until `count` other sessions are blocked on a lock (so their
+ * statements took their snapshots before this one commits). PGlite has one connection and
+ * serialises transactions, so there nothing can overlap and this returns at once.
+ */
+async function untilBlocked(backend: Backend, database: Database, count: number): Promise<void> {
+  if (backend === 'pglite') return;
+  for (const t0 = Date.now(); Date.now() - t0 < 10_000; await sleep(5)) {
+    const result = (await database.db.execute(
+      sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+    )) as unknown as { rows: { n: number | string }[] };
+    if (Number(result.rows[0]?.n) >= count) return;
+  }
+  throw new Error(`fewer than ${count} sessions blocked on a lock after 10 s`);
+}
+
+/**
+ * One sender applies `request` and keeps its transaction open until every other sender is
+ * blocked on the run's row lock; then it commits and they proceed, each having looked up
+ * the idempotency key before the first one's event existed.
+ */
+async function raceSameKey(
+  backend: Backend,
+  h: EngineHarness,
+  request: ApplyRequest,
+  senders: number,
+): Promise<ApplyResult[]> {
+  let locked!: () => void;
+  const leaderLocked = new Promise<void>((resolve) => {
+    locked = resolve;
+  });
+  const leader = h.engine.transaction(async (_tx, apply) => {
+    const result = await apply(request);
+    locked();
+    await untilBlocked(backend, h.database, senders - 1);
+    return result;
+  });
+  await leaderLocked;
+  const followers = Array.from({ length: senders - 1 }, () => h.engine.apply(request));
+  return Promise.all([leader, ...followers]);
+}
 
 describe.each(backends())('run engine on %s', (backend) => {
   let h: EngineHarness;
+  /** When set, createRun waits here after finding no run for its request key. */
+  let afterRequestKeyLookup: (() => Promise<void>) | undefined;
   beforeAll(async () => {
     h = await engineHarness(backend, {
+      testHooks: { afterRequestKeyLookup: async () => afterRequestKeyLookup?.() },
       specs: [
         demoSpec(),
         demoSpec({ name: 'quorum', approval: { min_approvals: 2 } }),
@@ -16,6 +69,7 @@ describe.each(backends())('run engine on %s', (backend) => {
         demoSpec({ name: 'auto', approval: { required: false } }),
         demoSpec({ name: 'brief', approval: { expires_after: '1s' } }),
         demoSpec({ name: 'fragile', retries: 1 }),
+        demoSpec({ name: 'once', retries: 0 }),
       ],
     });
   });
@@ -237,25 +291,258 @@ describe.each(backends())('run engine on %s', (backend) => {
 
   it('applies one of many simultaneous clicks with the same key and reports the rest as duplicates', async () => {
     const row = await runToGate();
-    const clicks = await Promise.all(
-      Array.from({ length: 20 }, () => approve(row.number, 'bob', 'slack:same-click')),
-    );
+    // Every click looked up the key before the first one committed: the others find the run
+    // deploying, and only a fresh look at the timeline tells them apart from a late click.
+    const request = {
+      run: { number: row.number },
+      event: { type: 'approval.grant' },
+      actor: 'bob',
+      idempotencyKey: 'slack:same-click',
+    } as const;
+    const clicks = await raceSameKey(backend, h, request, 8);
     expect(clicks.filter((c) => c.status === 'applied')).toHaveLength(1);
-    expect(clicks.filter((c) => c.status === 'duplicate')).toHaveLength(19);
+    expect(clicks.filter((c) => c.status === 'duplicate')).toHaveLength(7);
     await h.drain();
     const attempts = await stageAttemptsOf(h.database.db, row.id);
     expect(attempts.filter((a) => a.stage === 'deploy')).toHaveLength(1);
   });
 
+  it('applies a report sent by several senders at once with one key once', async () => {
+    const { run } = await h.engine.createRun({ pipeline: 'demo', requestedBy: 'alice' });
+    const system = { actor: 'steward', run: { id: run.id } };
+    await h.engine.apply({
+      ...system,
+      event: { type: 'stage.started', stage: 'ingest', attempt: 1, worker: 'w1' },
+      idempotencyKey: 'started',
+    });
+    const before = (await findRun(h.database.db, { id: run.id }))?.version ?? 0;
+    // A progress report is still accepted after the first one landed, so each late sender
+    // gets as far as inserting its event: the unique key stops it, and the retry reports a duplicate.
+    const results = await raceSameKey(
+      backend,
+      h,
+      {
+        ...system,
+        event: { type: 'stage.progress', stage: 'ingest', attempt: 1, message: 'epoch 1' },
+        idempotencyKey: 'progress:ingest:1:1',
+      },
+      6,
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([
+      'applied',
+      'duplicate',
+      'duplicate',
+      'duplicate',
+      'duplicate',
+      'duplicate',
+    ]);
+    const seqs = new Set(results.map((r) => (r as { seq: number }).seq));
+    expect(seqs.size).toBe(1);
+    expect((await findRun(h.database.db, { id: run.id }))?.version).toBe(before + 1);
+  });
+
+  it('creates one run when many requests with the same key arrive at once', async () => {
+    const requests = 10;
+    // On PostgreSQL every request looks the key up before any of them inserts (PGlite runs
+    // them one after another, so there they cannot overlap).
+    let arrived = 0;
+    let release!: () => void;
+    const allLookedUp = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    if (backend === 'postgres') {
+      afterRequestKeyLookup = () => {
+        if (++arrived === requests) release();
+        return allLookedUp;
+      };
+    }
+    const results = await Promise.all(
+      Array.from({ length: requests }, () =>
+        h.engine.createRun({ pipeline: 'demo', requestedBy: 'alice', requestKey: 'req-race' }),
+      ),
+    ).finally(() => {
+      afterRequestKeyLookup = undefined;
+    });
+    if (backend === 'postgres') expect(arrived).toBe(requests);
+    expect(new Set(results.map((r) => r.run.number)).size).toBe(1);
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+  });
+
+  it('runs a released attempt again without using up a retry', async () => {
+    const { run } = await h.engine.createRun({ pipeline: 'once', requestedBy: 'alice' });
+    const report = (event: ApplyRequest['event'], key: string) =>
+      h.engine.apply({ run: { id: run.id }, event, actor: 'steward', idempotencyKey: key });
+    const release = (stage: 'ingest' | 'checks', attempt: number) =>
+      report(
+        { type: 'stage.failed', stage, attempt, cause: 'released', error: 'worker w1 shut down' },
+        `released:${stage}:${attempt}`,
+      );
+    // retries: 0, and a worker restarts three times while ingesting.
+    for (const attempt of [1, 2, 3]) {
+      expect(await release('ingest', attempt)).toMatchObject({ status: 'applied', to: 'queued' });
+    }
+    expect((await findRun(h.database.db, { id: run.id }))?.state).toBe('queued');
+    await report({ type: 'stage.started', stage: 'ingest', attempt: 4, worker: 'w2' }, 'started:ingest:4');
+    expect(await report({ type: 'stage.done', stage: 'ingest', attempt: 4 }, 'done:ingest:4')).toMatchObject({
+      status: 'applied',
+      to: 'checking',
+    });
+    const queued = await stageAttemptsOf(h.database.db, run.id);
+    expect(queued.map((a) => `${a.stage}#${a.attempt}`)).toEqual([
+      'ingest#1',
+      'ingest#2',
+      'ingest#3',
+      'ingest#4',
+      'checks#1',
+    ]);
+    // Releases leave the budget alone: the first real error still fails the run.
+    await release('checks', 1);
+    const failed = await report(
+      { type: 'stage.failed', stage: 'checks', attempt: 2, cause: 'error', error: 'boom' },
+      'failed:checks:2',
+    );
+    expect(failed).toMatchObject({ status: 'applied', to: 'failed' });
+    expect((failed as { run: { error: unknown } }).run.error).toEqual({
+      stage: 'checks',
+      attempt: 2,
+      message: 'boom',
+    });
+
+    // With retries: 1, a release and then an error still leaves the one retry.
+    const { run: fragile } = await h.engine.createRun({ pipeline: 'fragile', requestedBy: 'alice' });
+    const fail = (attempt: number, cause: 'released' | 'error') =>
+      h.engine.apply({
+        run: { id: fragile.id },
+        event: { type: 'stage.failed', stage: 'ingest', attempt, cause, error: cause },
+        actor: 'steward',
+        idempotencyKey: `${cause}:ingest:${attempt}`,
+      });
+    expect(await fail(1, 'released')).toMatchObject({ status: 'applied', to: 'queued' });
+    expect(await fail(2, 'error')).toMatchObject({ status: 'applied', to: 'queued' });
+    expect(await fail(3, 'error')).toMatchObject({ status: 'applied', to: 'failed' });
+  });
+
+  it('scopes an idempotency key to the action and the actor', async () => {
+    const row = await runToGate('quorum');
+    const act = (type: 'approval.grant' | 'run.cancel', actor: string) =>
+      h.engine.apply({ run: { number: row.number }, event: { type }, actor, idempotencyKey: 'http:K' });
+    expect(await act('approval.grant', 'bob')).toMatchObject({ status: 'applied', to: 'awaitingApproval' });
+    expect(await act('approval.grant', 'bob')).toMatchObject({ status: 'duplicate' });
+    // Someone else reusing the key is not a duplicate of bob's click.
+    const carol = await act('approval.grant', 'carol');
+    expect(carol).toMatchObject({ status: 'applied', to: 'deploying' });
+    // Nor is another action by bob with the same key.
+    expect(await act('run.cancel', 'bob')).toMatchObject({ status: 'applied', to: 'cancelled' });
+    expect(await act('run.cancel', 'victor')).toMatchObject({ status: 'refused', code: 'EVENT_NOT_ALLOWED' });
+  });
+
+  it('upgrades a run stored by the previous machine version and writes it back upgraded', async () => {
+    expect(MACHINE_VERSION).toBe(2);
+    const row = await runToGate();
+    // What run machine v1 stored: today's snapshot without `released`.
+    await h.database.db
+      .update(runs)
+      .set({ snapshot: sql`${runs.snapshot} #- '{context,released}'`, machineVersion: 1 })
+      .where(sql`${runs.id} = ${row.id}`);
+    const v1 = await findRun(h.database.db, { id: row.id });
+    expect(contextOf(v1)).not.toHaveProperty('released');
+
+    expect(await approve(row.number, 'bob')).toMatchObject({ status: 'applied', to: 'deploying' });
+    const upgraded = await findRun(h.database.db, { id: row.id });
+    expect(upgraded?.machineVersion).toBe(2);
+    expect(contextOf(upgraded)?.released).toEqual({});
+    await h.drain();
+    expect((await findRun(h.database.db, { id: row.id }))?.state).toBe('deployed');
+  });
+
+  it('refuses all but cancel on a run this machine cannot restore, and lets the requester or an operator cancel it', async () => {
+    const future = await runToGate();
+    await h.database.db.update(runs).set({ machineVersion: 99 }).where(sql`${runs.id} = ${future.id}`);
+    const approval = (await approve(future.number, 'bob')) as Extract<ApplyResult, { status: 'refused' }>;
+    expect(approval).toMatchObject({ status: 'refused', code: 'EVENT_NOT_ALLOWED' });
+    expect(approval.message).toBe(
+      `run #${future.number} cannot take approve here: it was recorded by a newer Steward (run machine v99). ` +
+        'Finish it with the Steward version that started it, or cancel it (the requester or an operator can).',
+    );
+    const cancel = (actor: string, key = `cancel-${actor}`) =>
+      h.engine.apply({
+        run: { number: future.number },
+        event: { type: 'run.cancel', reason: 'stranded' },
+        actor,
+        idempotencyKey: key,
+      });
+    expect(await cancel('victor')).toMatchObject({ status: 'refused', code: 'FORBIDDEN' });
+    const cancelled = await cancel('alice');
+    expect(cancelled).toMatchObject({
+      status: 'applied',
+      from: 'awaitingApproval',
+      to: 'cancelled',
+      seq: future.version + 1,
+    });
+    expect(await cancel('alice')).toMatchObject({ status: 'duplicate', seq: future.version + 1 });
+    expect(await cancel('carol')).toMatchObject({ status: 'refused', code: 'EVENT_NOT_ALLOWED' });
+    const after = await findRun(h.database.db, { id: future.id });
+    expect(after).toMatchObject({ state: 'cancelled', version: future.version + 1, deadlineAt: null });
+    expect(after?.finishedAt).not.toBeNull();
+    expect((await timeline(h.database.db, future.id)).at(-1)).toMatchObject({
+      type: 'run.cancel',
+      actor: 'alice',
+      fromState: 'awaitingApproval',
+      toState: 'cancelled',
+      reason: 'stranded',
+    });
+
+    // A snapshot in a state this machine no longer has: an operator can still cancel it.
+    const { run: gone } = await h.engine.createRun({ pipeline: 'demo', requestedBy: 'alice' });
+    await h.database.db
+      .update(runs)
+      .set({ snapshot: sql`jsonb_set(${runs.snapshot}, '{value}', '"retired"')` })
+      .where(sql`${runs.id} = ${gone.id}`);
+    const report = await h.engine.apply({
+      run: { id: gone.id },
+      event: { type: 'stage.started', stage: 'ingest', attempt: 1, worker: 'w' },
+      actor: 'steward',
+      idempotencyKey: 'started:ingest:1',
+    });
+    expect(report).toMatchObject({ status: 'refused', code: 'EVENT_NOT_ALLOWED' });
+    expect((report as { message: string }).message).toMatch(
+      /state "retired" does not exist in run machine v2/,
+    );
+    expect(await cancel('carol', 'c')).toMatchObject({ status: 'refused' }); // `future`, already cancelled
+    expect(
+      await h.engine.apply({
+        run: { id: gone.id },
+        event: { type: 'run.cancel' },
+        actor: 'carol',
+        idempotencyKey: 'c',
+      }),
+    ).toMatchObject({ status: 'applied', from: 'queued', to: 'cancelled' });
+  });
+
   it('ignores a report from a superseded attempt and any event after the run ended', async () => {
     const { run } = await h.engine.createRun({ pipeline: 'demo', requestedBy: 'alice' });
-    const stale = await h.engine.apply({
-      run: { id: run.id },
-      event: { type: 'stage.done', stage: 'ingest', attempt: 7 },
-      actor: 'steward',
-      idempotencyKey: 'stale',
-    });
+    const report = (event: ApplyRequest['event'], key: string) =>
+      h.engine.apply({ run: { id: run.id }, event, actor: 'steward', idempotencyKey: key });
+    await report({ type: 'stage.started', stage: 'ingest', attempt: 1, worker: 'w1' }, 'started:ingest:1');
+    await report(
+      { type: 'stage.failed', stage: 'ingest', attempt: 1, cause: 'lost', error: 'w1 went silent' },
+      'lost:ingest:1',
+    );
+    const current = await findRun(h.database.db, { id: run.id });
+    expect(current?.state).toBe('ingesting');
+    // Attempt 2 is current; the zombie that ran attempt 1 finishes after all.
+    const stale = await report({ type: 'stage.done', stage: 'ingest', attempt: 1 }, 'done:ingest:1');
     expect(stale).toMatchObject({ status: 'refused', code: 'EVENT_NOT_ALLOWED' });
+    expect((stale as { message: string }).message).toBe(
+      `run #${run.number} is waiting for ingest attempt 2; a report for ingest attempt 1 is stale and was ignored.`,
+    );
+    const after = await findRun(h.database.db, { id: run.id });
+    expect(after).toMatchObject({
+      state: 'ingesting',
+      version: current?.version,
+      snapshot: current?.snapshot,
+    });
+
     const cancel = (i: number, actor: string) =>
       h.engine.apply({
         run: { id: run.id },
@@ -268,5 +555,42 @@ describe.each(backends())('run engine on %s', (backend) => {
       status: 'refused',
       message: `run #${run.number} is cancelled; cancel is possible only while the run has not finished.`,
     });
+  });
+});
+
+describe.each(backends())('run engine with a manual clock on %s', (backend) => {
+  const T0 = new Date('2030-03-01T09:00:00.000Z');
+  const clock = manualClock(T0);
+  let h: EngineHarness;
+  beforeAll(async () => {
+    h = await engineHarness(backend, { clock, specs: [demoSpec({ approval: { expires_after: '1h' } })] });
+  });
+  afterAll(() => h?.close());
+
+  it('stamps events with its clock, and an approval at the deadline expires the run', async () => {
+    const { run } = await h.engine.createRun({ pipeline: 'demo', requestedBy: 'alice' });
+    await h.drain();
+    const gate = await findRun(h.database.db, { id: run.id });
+    expect(gate).toMatchObject({ state: 'awaitingApproval', createdAt: T0, updatedAt: T0 });
+    const deadline = new Date(T0.getTime() + 3_600_000);
+    expect(gate?.deadlineAt).toEqual(deadline);
+    expect((await timeline(h.database.db, run.id)).map((e) => e.createdAt)).toEqual(
+      Array(gate?.version).fill(T0),
+    );
+
+    clock.set(deadline);
+    const late = await h.engine.apply({
+      run: { id: run.id },
+      event: { type: 'approval.grant' },
+      actor: 'bob',
+      idempotencyKey: 'late',
+    });
+    expect(late).toMatchObject({
+      status: 'applied',
+      to: 'expired',
+      run: { updatedAt: deadline.toISOString(), finishedAt: deadline.toISOString() },
+    });
+    const last = (await timeline(h.database.db, run.id)).at(-1);
+    expect(last).toMatchObject({ type: 'approval.grant', toState: 'expired', createdAt: deadline });
   });
 });

@@ -1,7 +1,8 @@
-import { describe, expect, it, vi } from 'vitest';
-import { createActor, initialTransition, transition } from 'xstate';
+import { describe, expect, it } from 'vitest';
+import { initialTransition, transition } from 'xstate';
 import {
   type Actor,
+  FINAL_STATES,
   pipelineRunMachine,
   type RunEvent,
   type RunInput,
@@ -135,23 +136,110 @@ describe('pipeline run machine (pure)', () => {
   it('cancels from any unfinished state but not after the end', () => {
     const cancel = ev({ type: 'run.cancel' }, { id: 'alice', role: 'operator' });
     expect(through([...toGate.slice(0, 3), cancel]).snapshot.value).toBe('cancelled');
-    const deployed = through([...toGate, ev({ type: 'approval.grant' }, bob), stageDone('deploy')]).snapshot;
-    expect(deployed.status).toBe('done');
+
+    const failTrain = ev({ type: 'stage.failed', stage: 'train', attempt: 1, cause: 'fatal', error: 'bad' });
+    const ended = {
+      deployed: through([...toGate, ev({ type: 'approval.grant' }, bob), stageDone('deploy')]).snapshot,
+      failed: through([...toGate.slice(0, 5), failTrain]).snapshot,
+      rejected: through([...toGate, ev({ type: 'approval.reject' }, bob)]).snapshot,
+      expired: through([...toGate, ev({ type: 'approval.expire' }, system, '2026-01-01T00:01:00.000Z')])
+        .snapshot,
+      cancelled: through([...toGate.slice(0, 3), cancel]).snapshot,
+    };
+    expect(Object.keys(ended).sort()).toEqual([...FINAL_STATES].sort());
+    for (const [state, snapshot] of Object.entries(ended)) {
+      expect(snapshot.value).toBe(state);
+      expect(snapshot.status).toBe('done');
+      const [after, actions] = transition(pipelineRunMachine, snapshot, cancel);
+      expect({ state, value: after.value, status: after.status }).toEqual({
+        state,
+        value: state,
+        status: 'done',
+      });
+      expect(after.context).toEqual(snapshot.context);
+      expect(actions).toEqual([]);
+    }
   });
 
-  it('runs as a live actor with effects provided as fakes', () => {
-    const runStage = vi.fn();
-    const actor = createActor(pipelineRunMachine.provide({ actions: { 'effect.runStage': runStage } }), {
-      input: input(),
-    }).start();
-    actor.send(ev({ type: 'run.submitted' }));
-    actor.send(ev({ type: 'stage.started', stage: 'ingest', attempt: 1, worker: 'w' }));
-    actor.send(stageDone('ingest'));
-    expect(actor.getSnapshot().value).toBe('checking');
-    expect(runStage.mock.calls.map((c) => c[1])).toEqual([
-      { stage: 'ingest', attempt: 1 },
-      { stage: 'checks', attempt: 1 },
+  it('hands the engine its effects as actions with resolved params from the pure transition()', () => {
+    const [queued] = initialTransition(pipelineRunMachine, input());
+    const [submitted, onSubmit] = transition(pipelineRunMachine, queued, ev({ type: 'run.submitted' }));
+    // Only the effects come back (assign actions run inside transition()), with params as plain data.
+    expect(onSubmit.map(({ type, params }) => ({ type, params }))).toEqual([
+      { type: 'effect.runStage', params: { stage: 'ingest', attempt: 1 } },
     ]);
-    actor.stop();
+    const [retried, onFail] = transition(
+      pipelineRunMachine,
+      submitted,
+      ev({ type: 'stage.failed', stage: 'ingest', attempt: 1, cause: 'error', error: 'flaky' }),
+    );
+    expect(retried.context.attempts).toEqual({ ingest: 2 });
+    expect(onFail.filter((a) => a.type.startsWith('effect.'))).toEqual([
+      expect.objectContaining({ type: 'effect.runStage', params: { stage: 'ingest', attempt: 2 } }),
+    ]);
+
+    const evaluating = through(toGate.slice(0, 6)).snapshot;
+    expect(evaluating.value).toBe('evaluating');
+    const [gate, onEvaluated] = transition(pipelineRunMachine, evaluating, stageDone('evaluate'));
+    expect(gate.value).toBe('awaitingApproval');
+    expect(onEvaluated.filter((a) => a.type.startsWith('effect.'))).toEqual([
+      expect.objectContaining({
+        type: 'effect.scheduleDeadline',
+        params: { at: '2026-01-01T00:01:00.000Z' },
+      }),
+    ]);
+  });
+
+  it('runs a released attempt again without using up a retry', () => {
+    const once = input();
+    once.policy.maxAttempts = 1; // retries: 0
+    const release = (attempt: number) =>
+      ev({ type: 'stage.failed', stage: 'train', attempt, cause: 'released', error: 'worker shut down' });
+    const upToTrain = toGate.slice(0, 5);
+    const released = through([...upToTrain, release(1), release(2), release(3)], once);
+    expect(released.snapshot.value).toBe('training');
+    expect(released.snapshot.context.attempts.train).toBe(4);
+    expect(released.snapshot.context.released).toEqual({ train: 3 });
+    expect(released.effects.slice(-3)).toEqual(
+      [2, 3, 4].map((attempt) => ({ type: 'effect.runStage', params: { stage: 'train', attempt } })),
+    );
+
+    const proceeds = through([...upToTrain, release(1), release(2), release(3), stageDone('train', 4)], once);
+    expect(proceeds.snapshot.value).toBe('evaluating');
+
+    const fails = through(
+      [
+        ...upToTrain,
+        release(1),
+        release(2),
+        release(3),
+        ev({ type: 'stage.failed', stage: 'train', attempt: 4, cause: 'error', error: 'boom' }),
+      ],
+      once,
+    );
+    expect(fails.snapshot.value).toBe('failed');
+    expect(fails.snapshot.context.error).toEqual({ stage: 'train', attempt: 4, message: 'boom' });
+
+    // With one retry, a release in between leaves that retry in place.
+    const twice = through(
+      [
+        ...upToTrain,
+        ev({ type: 'stage.failed', stage: 'train', attempt: 1, cause: 'error', error: 'boom 1' }),
+        release(2),
+        ev({ type: 'stage.failed', stage: 'train', attempt: 3, cause: 'lost', error: 'gone' }),
+      ],
+      input(),
+    );
+    expect(twice.snapshot.value).toBe('failed');
+    const retried = through(
+      [
+        ...upToTrain,
+        release(1),
+        ev({ type: 'stage.failed', stage: 'train', attempt: 2, cause: 'error', error: 'boom 2' }),
+      ],
+      input(),
+    );
+    expect(retried.snapshot.value).toBe('training');
+    expect(retried.snapshot.context.attempts.train).toBe(3);
   });
 });

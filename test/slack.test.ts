@@ -12,6 +12,7 @@ import { chatInbox } from '../src/db/schema.ts';
 import { createHttpServer } from '../src/http/server.ts';
 import { createLogger, silentLogger } from '../src/log.ts';
 import { createMemoryCatalog } from '../src/stages/catalog.ts';
+import { processClock } from '../src/workflows/clock.ts';
 import { createRoleService, type RoleService } from '../src/workflows/role-service.ts';
 import { createRunEngine } from '../src/workflows/run-engine.ts';
 import { createRunService, type RunService } from '../src/workflows/run-service.ts';
@@ -66,7 +67,7 @@ describe.each(backends())('Slack bot on %s', (backend) => {
     const engine = createRunEngine({
       ...t,
       catalog,
-      clock: { now: () => new Date() },
+      clock: processClock,
       log: silentLogger,
     });
     service = createRunService({ database: t.database, engine, catalog });

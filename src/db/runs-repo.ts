@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import type { Queryable, SqlExecutor } from './client.ts';
 import {
   chatMessages,
@@ -62,23 +62,6 @@ export function stageAttemptsOf(db: Queryable, runId: string) {
     .orderBy(asc(stageAttempts.createdAt), asc(stageAttempts.attempt));
 }
 
-/** Running attempts whose heartbeat is older than `leaseMs`, by the database's clock (one clock for all machines). */
-export function staleAttempts(db: Queryable, leaseMs: number) {
-  return db
-    .select()
-    .from(stageAttempts)
-    .where(
-      and(
-        eq(stageAttempts.status, 'running'),
-        lt(stageAttempts.heartbeatAt, sql`now() - make_interval(secs => ${leaseMs / 1000})`),
-      ),
-    );
-}
-
-export function runningAttempts(db: Queryable) {
-  return db.select().from(stageAttempts).where(eq(stageAttempts.status, 'running'));
-}
-
 /** The roles a user holds: global ('*') and per pipeline. */
 export function grantsOf(db: Queryable, userId: string) {
   return db.select().from(roleGrants).where(eq(roleGrants.userId, userId));
@@ -134,8 +117,8 @@ const LOCK_BY_NUMBER = `select ${LOCK_COLUMNS} from runs r where r.number = $1 f
 const asDate = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
 
 /**
- * Locks a run row for the rest of the transaction and reports whether `idempotencyKey` was
- * already applied. Under READ COMMITTED the key check sees the snapshot taken before the
+ * Locks a run row for the rest of the transaction and reports whether `idempotencyKey` (as
+ * the engine scopes it: type, actor and the caller's key) was already applied. Under READ COMMITTED the key check sees the snapshot taken before the
  * lock wait, so a concurrent sender of the same key can slip past it; the unique index
  * `run_events_key` then stops the second insert and the engine retries the transaction.
  */
@@ -186,6 +169,8 @@ export type Transition = {
   runId: string;
   fromVersion: number;
   snapshot: unknown;
+  /** The machine version the snapshot is written as (an upgraded one is stored upgraded). */
+  machineVersion: number;
   state: string;
   at: Date;
   deadlineAt: Date | null;
@@ -195,14 +180,25 @@ export type Transition = {
 /** Writes a run's next snapshot with compare-and-set on `version`; false when another writer won. */
 export async function saveTransition(exec: SqlExecutor, t: Transition): Promise<boolean> {
   const { rows } = await exec.executeSql(
-    `update runs set snapshot = $3, state = $4, version = $2 + 1, updated_at = $5, deadline_at = $6, finished_at = $7
+    `update runs set snapshot = $3, state = $4, version = $2 + 1, updated_at = $5, deadline_at = $6, finished_at = $7,
+       machine_version = $8
      where id = $1 and version = $2 returning version`,
-    [t.runId, t.fromVersion, JSON.stringify(t.snapshot), t.state, t.at, t.deadlineAt, t.finishedAt],
+    [
+      t.runId,
+      t.fromVersion,
+      JSON.stringify(t.snapshot),
+      t.state,
+      t.at,
+      t.deadlineAt,
+      t.finishedAt,
+      t.machineVersion,
+    ],
   );
   return rows.length === 1;
 }
 
-export type NewRunEvent = Omit<typeof runEvents.$inferInsert, 'id'>;
+/** An event row to append; `createdAt` is the engine's clock reading, never the process's. */
+export type NewRunEvent = Omit<typeof runEvents.$inferInsert, 'id' | 'createdAt'> & { createdAt: Date };
 
 export async function appendEvent(exec: SqlExecutor, e: NewRunEvent): Promise<void> {
   await exec.executeSql(
@@ -218,7 +214,7 @@ export async function appendEvent(exec: SqlExecutor, e: NewRunEvent): Promise<vo
       e.toState,
       JSON.stringify(e.payload),
       e.reason ?? null,
-      e.createdAt ?? new Date(),
+      e.createdAt,
     ],
   );
 }

@@ -82,6 +82,30 @@ export function explainRefusal(snapshot: Snapshot, event: RunEvent): Refusal {
   }
 }
 
+/**
+ * Why an event was refused on a run this machine cannot restore: only a cancel is possible,
+ * and not once the run has finished.
+ */
+export function explainUnrestorable(
+  run: { number: number; state: string },
+  event: RunEvent,
+  reason: string,
+): Refusal {
+  const { verb } = ACTION[event.type];
+  if (event.type === 'run.cancel') {
+    return {
+      code: 'EVENT_NOT_ALLOWED',
+      message: `run #${run.number} is ${stateLabel(run.state)}; cancel is possible only while the run has not finished.`,
+    };
+  }
+  return {
+    code: 'EVENT_NOT_ALLOWED',
+    message:
+      `run #${run.number} cannot take ${verb} here: ${reason}. ` +
+      'Finish it with the Steward version that started it, or cancel it (the requester or an operator can).',
+  };
+}
+
 const unexpected = (number: number, verb: string): Refusal => ({
   code: 'EVENT_NOT_ALLOWED',
   message: `run #${number} did not accept ${verb} in its current state.`,

@@ -7,11 +7,15 @@ import { hasRole, type Role } from './roles.ts';
  * the `effect.*` actions, which the engine turns into durable jobs, and every decision is
  * a named guard over the event, which carries the actor's role and the time.
  *
- * Bump MACHINE_VERSION whenever a state is renamed or removed: snapshots store it, and a
- * snapshot from another version is refused instead of being restored into a state that
- * no longer exists.
+ * Bump MACHINE_VERSION whenever a state is renamed or removed or the context changes shape,
+ * and add the migration from the previous version to `snapshot-migrations.ts`: snapshots
+ * store their version and are upgraded on restore; a snapshot no migration reaches is
+ * refused (it can still be cancelled) instead of being restored into a state that does
+ * not exist.
+ *
+ * v2: `released` counts attempts handed back on shutdown, which use up no retry.
  */
-export const MACHINE_VERSION = 1;
+export const MACHINE_VERSION = 2;
 
 export { STAGES, type StageName } from '../stages/stage.ts';
 
@@ -46,6 +50,8 @@ export type Decision = { by: string; at: string; reason?: string };
 export type RunContext = RunInput & {
   /** Attempts started per stage; the current attempt of the current stage is the last one. */
   attempts: Partial<Record<StageName, number>>;
+  /** Attempts per stage that a worker released on shutdown; they do not count against `maxAttempts`. */
+  released: Partial<Record<StageName, number>>;
   /** Short per-stage summaries for people; full outputs live in `stage_attempts`. */
   summaries: Partial<Record<StageName, unknown>>;
   progress: { stage: StageName; attempt: number; message: string; fraction?: number; at: string } | null;
@@ -142,7 +148,10 @@ export function decisionRefusal(context: RunContext, actor: Actor): Refusal | nu
 }
 
 /** Why `actor` may not cancel this run, or null when they may. */
-export function cancelRefusal(context: RunContext, actor: Actor): Refusal | null {
+export function cancelRefusal(
+  context: Pick<RunContext, 'number' | 'pipeline' | 'requestedBy'>,
+  actor: Actor,
+): Refusal | null {
   if (actor.id === context.requestedBy || hasRole(actor.role, 'operator')) return null;
   return {
     code: 'FORBIDDEN',
@@ -152,7 +161,17 @@ export function cancelRefusal(context: RunContext, actor: Actor): Refusal | null
 
 const nextAttempt = (context: RunContext, stage: StageName) => (context.attempts[stage] ?? 0) + 1;
 
+/** Attempts at `stage` that ran and failed (or are running): every one started minus those released. */
+const failedAttempts = (context: RunContext, stage: StageName) =>
+  (context.attempts[stage] ?? 0) - (context.released[stage] ?? 0);
+
 const isStageEvent = (e: RunEvent): e is Extract<RunEvent, StageRef> => 'stage' in e && 'attempt' in e;
+
+/**
+ * Every unfinished state can be cancelled. It is declared per state, not on the root, because
+ * the pure `transition()` still takes a root transition out of a final state.
+ */
+const cancellable = { 'run.cancel': { guard: 'canCancel', target: 'cancelled' } } as const;
 
 // ---- the machine ----------------------------------------------------------------
 
@@ -168,8 +187,10 @@ export const pipelineRunMachine = setup({
     /** The event reports on the attempt the run is waiting for; stale reports (a zombie worker) are ignored. */
     isCurrentAttempt: ({ context, event }, params: { stage: StageName }) =>
       isStageEvent(event) && event.stage === params.stage && event.attempt === context.attempts[params.stage],
+    /** A graceful shutdown handed the attempt back: it did not fail, so it is run again without using up a retry. */
+    wasReleased: ({ event }) => event.type === 'stage.failed' && event.cause === 'released',
     hasAttemptsLeft: ({ context, event }, params: { stage: StageName }) =>
-      (context.attempts[params.stage] ?? 0) < context.policy.maxAttempts &&
+      failedAttempts(context, params.stage) < context.policy.maxAttempts &&
       !(event.type === 'stage.failed' && event.cause === 'fatal'),
     isPastDeadline: ({ context, event }) => isPastDeadline(context, event.at),
     canDecide: ({ context, event }) => decisionRefusal(context, event.actor) === null,
@@ -185,6 +206,12 @@ export const pipelineRunMachine = setup({
         [params.stage]: nextAttempt(context, params.stage),
       }),
       progress: null,
+    }),
+    countRelease: assign({
+      released: ({ context }, params: { stage: StageName }) => ({
+        ...context.released,
+        [params.stage]: (context.released[params.stage] ?? 0) + 1,
+      }),
     }),
     recordProgress: assign({
       progress: ({ event }) => {
@@ -237,6 +264,7 @@ export const pipelineRunMachine = setup({
   context: ({ input }) => ({
     ...input,
     attempts: {},
+    released: {},
     summaries: {},
     progress: null,
     approvals: [],
@@ -244,12 +272,10 @@ export const pipelineRunMachine = setup({
     deadline: null,
     error: null,
   }),
-  on: {
-    'run.cancel': { guard: 'canCancel', target: '.cancelled' },
-  },
   states: {
     queued: {
       on: {
+        ...cancellable,
         'run.submitted': [...toApprovalGate('isDeployOnly'), { actions: startStage('ingest') }],
         'stage.started': {
           guard: { type: 'isCurrentAttempt', params: { stage: 'ingest' } },
@@ -270,6 +296,7 @@ export const pipelineRunMachine = setup({
         { type: 'effect.scheduleDeadline', params: ({ context }) => ({ at: context.deadline ?? '' }) },
       ],
       on: {
+        ...cancellable,
         'approval.grant': [
           { guard: 'isPastDeadline', target: 'expired' },
           {
@@ -324,6 +351,10 @@ function toApprovalGate(when?: 'isDeployOnly') {
 function retryOrFail(stage: StageName) {
   const current = { type: 'isCurrentAttempt', params: { stage } } as const;
   return [
+    {
+      guard: and([current, 'wasReleased']),
+      actions: [{ type: 'countRelease', params: { stage } }, ...startStage(stage)],
+    },
     { guard: and([current, { type: 'hasAttemptsLeft', params: { stage } }]), actions: startStage(stage) },
     { guard: current, target: 'failed', actions: 'recordFailure' },
   ] as const;
@@ -339,6 +370,7 @@ function workingOn(stage: StageName, onDone: object | readonly object[]) {
   }));
   return {
     on: {
+      ...cancellable,
       'stage.started': { guard: current, actions: 'recordProgress' },
       'stage.progress': { guard: current, actions: 'recordProgress' },
       'stage.done': done,

@@ -17,10 +17,12 @@ import { StewardError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { PipelineCatalog } from '../stages/catalog.ts';
 import { type PipelineSpec, specHash } from '../stages/spec.ts';
-import { explainRefusal } from './explain.ts';
+import { type Clock, databaseClock } from './clock.ts';
+import { explainRefusal, explainUnrestorable } from './explain.ts';
 import type { JobQueue } from './jobs.ts';
 import {
   type Actor,
+  cancelRefusal,
   type Effect,
   FINAL_STATES,
   MACHINE_VERSION,
@@ -32,9 +34,7 @@ import {
   type RunState,
 } from './pipeline-run.machine.ts';
 import { hasRole, maxRole, Role } from './roles.ts';
-
-export type Clock = { now(): Date };
-export const systemClock: Clock = { now: () => new Date() };
+import { migrateSnapshot } from './snapshot-migrations.ts';
 
 /** The id Steward itself acts under (workers, deadlines). */
 export const SYSTEM_ACTOR = 'steward';
@@ -48,7 +48,11 @@ export type ApplyRequest = {
   event: EventInput;
   /** Who acts. Their role is looked up when the event is applied, not when a button was drawn. */
   actor: string;
-  /** Applying the same key to the same run twice is a no-op that reports `duplicate`. */
+  /**
+   * Applying the same key to the same run twice is a no-op that reports `duplicate`. A key
+   * is scoped to the event type and the actor: the same key sent with another action, or
+   * by someone else, is a different request.
+   */
   idempotencyKey: string;
   /** Free text for the audit trail ("why"). */
   reason?: string;
@@ -107,8 +111,16 @@ export type RunEngineDeps = {
   database: Database;
   jobs: JobQueue;
   catalog: PipelineCatalog;
-  clock: Clock;
+  /** Stamps every event, inside its transaction. @default databaseClock (one clock for all machines) */
+  clock?: Clock;
   log: Logger;
+  /** Pauses at the race windows, so tests can make concurrent requests really overlap. Not for production. */
+  testHooks?: EngineTestHooks;
+};
+
+export type EngineTestHooks = {
+  /** In createRun's transaction, after the request key was looked up and not found, before the insert. */
+  afterRequestKeyLookup?: () => Promise<void>;
 };
 
 export const isFinal = (state: string): boolean => (FINAL_STATES as readonly string[]).includes(state);
@@ -137,24 +149,52 @@ export async function roleOn(db: Queryable, userId: string, pipeline: string): P
   return role;
 }
 
-function restore(row: Pick<LockedRun, 'number' | 'machineVersion' | 'snapshot'>) {
-  if (row.machineVersion !== MACHINE_VERSION) {
-    throw new StewardError(
-      'EVENT_NOT_ALLOWED',
-      `run #${row.number} was recorded by run machine v${row.machineVersion}, this Steward runs v${MACHINE_VERSION}; ` +
-        'finish it with the Steward version that started it, or cancel it.',
+type MachineSnapshot = ReturnType<typeof pipelineRunMachine.resolveState>;
+
+/**
+ * The run's snapshot as this machine version's, upgraded through the snapshot migrations
+ * when an older version stored it; or why it cannot be restored (a newer or unknown
+ * version, or a state this machine does not have).
+ */
+function restore(
+  row: Pick<LockedRun, 'machineVersion' | 'snapshot'>,
+): { ok: true; snapshot: MachineSnapshot } | { ok: false; reason: string } {
+  const migrated = migrateSnapshot(row.snapshot, row.machineVersion);
+  if (!migrated.ok) return migrated;
+  const missing = (value: unknown) =>
+    typeof value !== 'string' || !(value in pipelineRunMachine.root.states)
+      ? `its state ${JSON.stringify(value) ?? 'undefined'} does not exist in run machine v${MACHINE_VERSION}`
+      : null;
+  const before = missing(migrated.snapshot.value);
+  if (before) return { ok: false, reason: before };
+  let snapshot: MachineSnapshot;
+  try {
+    snapshot = pipelineRunMachine.resolveState(
+      migrated.snapshot as Parameters<typeof pipelineRunMachine.resolveState>[0],
     );
+  } catch (error) {
+    return {
+      ok: false,
+      reason: `its snapshot does not fit run machine v${MACHINE_VERSION} (${(error as Error).message})`,
+    };
   }
-  return pipelineRunMachine.resolveState(
-    row.snapshot as Parameters<typeof pipelineRunMachine.resolveState>[0],
-  );
+  // XState can resolve a snapshot into no state at all rather than throw.
+  const after = missing(snapshot.value);
+  if (after) return { ok: false, reason: after };
+  return { ok: true, snapshot };
 }
+
+/** The key an event is stored under: the caller's key scoped to the action and the actor. */
+const scopedKey = (request: ApplyRequest) =>
+  `${request.event.type}:${request.actor}:${request.idempotencyKey}`;
 
 /** The run columns a view is made of. */
 export type ViewableRun = Omit<LockedRun, 'machineVersion' | 'seenSeq'>;
 
 export function toView(row: ViewableRun): RunView {
-  const context = (row.snapshot as { context: RunContext }).context;
+  // Read loosely: a run stored by another machine version may lack any of these.
+  const context: Partial<RunContext> =
+    (row.snapshot as { context?: Partial<RunContext> } | null)?.context ?? {};
   return {
     id: row.id,
     number: row.number,
@@ -167,17 +207,24 @@ export function toView(row: ViewableRun): RunView {
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     finishedAt: row.finishedAt?.toISOString() ?? null,
-    deadline: context.deadline,
-    attempts: context.attempts,
-    approvals: context.approvals,
-    rejection: context.rejection,
-    error: context.error,
-    progress: context.progress,
-    summaries: context.summaries,
+    deadline: context.deadline ?? null,
+    attempts: context.attempts ?? {},
+    approvals: context.approvals ?? [],
+    rejection: context.rejection ?? null,
+    error: context.error ?? null,
+    progress: context.progress ?? null,
+    summaries: context.summaries ?? {},
   };
 }
 
-export function createRunEngine({ database, jobs, catalog, clock, log }: RunEngineDeps): RunEngine {
+export function createRunEngine({
+  database,
+  jobs,
+  catalog,
+  clock = databaseClock,
+  log,
+  testHooks,
+}: RunEngineDeps): RunEngine {
   const listeners = new Set<(result: Extract<ApplyResult, { status: 'applied' }>) => void>();
 
   function announce(result: ApplyResult): ApplyResult {
@@ -213,17 +260,21 @@ export function createRunEngine({ database, jobs, catalog, clock, log }: RunEngi
 
   async function applyIn(tx: Tx, request: ApplyRequest): Promise<ApplyResult> {
     const executor = database.executorFor(tx);
-    const row = await lockRunForEvent(executor, request.run, request.idempotencyKey);
+    const key = scopedKey(request);
+    const row = await lockRunForEvent(executor, request.run, key);
     if (!row) throw notFound(request.run);
     if (row.seenSeq !== null) return { status: 'duplicate', run: toView(row), seq: row.seenSeq };
 
-    const snapshot = restore(row);
+    const restored = restore(row);
     const actor: Actor = { id: request.actor, role: await roleOn(tx, request.actor, row.pipeline) };
-    const event = { ...request.event, at: clock.now().toISOString(), actor } as RunEvent;
+    const at = await clock.now(tx);
+    const event = { ...request.event, at: at.toISOString(), actor } as RunEvent;
+    if (!restored.ok) return cancelUnrestorable(tx, row, request, event, restored.reason);
+    const snapshot = restored.snapshot;
     if (snapshot.status !== 'active' || !snapshot.can(event)) {
       // The key check above may predate a concurrent sender of the same key (see
       // lockRunForEvent); now that we hold the lock, a fresh look tells a duplicate from a refusal.
-      const seq = await eventSeq(executor, row.id, request.idempotencyKey);
+      const seq = await eventSeq(executor, row.id, key);
       if (seq !== null) return { status: 'duplicate', run: toView(row), seq };
       const refusal = explainRefusal(snapshot, event);
       return { status: 'refused', run: toView(row), ...refusal };
@@ -232,21 +283,23 @@ export function createRunEngine({ database, jobs, catalog, clock, log }: RunEngi
     const from = row.state as RunState;
     const to = next.value as RunState;
     const seq = row.version + 1;
-    const now = new Date(event.at);
     const updated = {
       ...row,
+      // Written back as this machine version's, so an upgraded snapshot is migrated once.
       snapshot: pipelineRunMachine.getPersistedSnapshot(next),
+      machineVersion: MACHINE_VERSION,
       state: to,
       version: seq,
-      updatedAt: now,
-      finishedAt: isFinal(to) ? now : null,
+      updatedAt: at,
+      finishedAt: isFinal(to) ? at : null,
     };
     const saved = await saveTransition(executor, {
       runId: row.id,
       fromVersion: row.version,
       snapshot: updated.snapshot,
+      machineVersion: MACHINE_VERSION,
       state: to,
-      at: now,
+      at,
       deadlineAt: next.context.deadline ? new Date(next.context.deadline) : null,
       finishedAt: updated.finishedAt,
     });
@@ -257,12 +310,12 @@ export function createRunEngine({ database, jobs, catalog, clock, log }: RunEngi
       seq,
       type: event.type,
       actor: actor.id,
-      idempotencyKey: request.idempotencyKey,
+      idempotencyKey: key,
       fromState: from,
       toState: to,
       payload: { ...request.event, role: actor.role },
       reason: request.reason ?? ('reason' in event ? (event.reason ?? null) : null),
-      createdAt: now,
+      createdAt: at,
     });
     const decided =
       (event.type === 'approval.grant' &&
@@ -274,7 +327,7 @@ export function createRunEngine({ database, jobs, catalog, clock, log }: RunEngi
         userId: actor.id,
         decision: event.type === 'approval.grant' ? 'approved' : 'rejected',
         reason: event.type === 'approval.reject' ? (event.reason ?? null) : null,
-        createdAt: now,
+        createdAt: at,
       });
     }
     await enqueueEffects(tx, row.id, actions);
@@ -282,6 +335,59 @@ export function createRunEngine({ database, jobs, catalog, clock, log }: RunEngi
     await jobs.enqueueNotify(executor, { runId: row.id });
     log.debug('event applied', { run: row.number, type: event.type, from, to, seq });
     return { status: 'applied', run: toView(updated), from, to, seq };
+  }
+
+  /**
+   * A run this machine cannot restore still has one way out: cancel, by the requester or an
+   * operator, decided from the run row alone. The stored snapshot is kept as it is (for the
+   * Steward version that wrote it); the row and the timeline say the run was cancelled.
+   */
+  async function cancelUnrestorable(
+    tx: Tx,
+    row: LockedRun,
+    request: ApplyRequest,
+    event: RunEvent,
+    reason: string,
+  ): Promise<ApplyResult> {
+    const executor = database.executorFor(tx);
+    const refusal =
+      event.type !== 'run.cancel' || isFinal(row.state)
+        ? explainUnrestorable(row, event, reason)
+        : cancelRefusal(row, event.actor);
+    if (refusal) {
+      const seq = await eventSeq(executor, row.id, scopedKey(request));
+      if (seq !== null) return { status: 'duplicate', run: toView(row), seq };
+      return { status: 'refused', run: toView(row), ...refusal };
+    }
+    const at = new Date(event.at);
+    const seq = row.version + 1;
+    const updated = { ...row, state: 'cancelled', version: seq, updatedAt: at, finishedAt: at };
+    const saved = await saveTransition(executor, {
+      runId: row.id,
+      fromVersion: row.version,
+      snapshot: row.snapshot,
+      machineVersion: row.machineVersion,
+      state: 'cancelled',
+      at,
+      deadlineAt: null,
+      finishedAt: at,
+    });
+    if (!saved) throw new StewardError('CONFLICT', `run #${row.number} changed while cancelling it; retry`);
+    await appendEvent(executor, {
+      runId: row.id,
+      seq,
+      type: event.type,
+      actor: event.actor.id,
+      idempotencyKey: scopedKey(request),
+      fromState: row.state,
+      toState: 'cancelled',
+      payload: { ...request.event, role: event.actor.role, unrestorable: reason },
+      reason: request.reason ?? ('reason' in event ? (event.reason ?? null) : null),
+      createdAt: at,
+    });
+    await jobs.enqueueNotify(executor, { runId: row.id });
+    log.warn('cancelled a run this machine cannot restore', { run: row.number, reason });
+    return { status: 'applied', run: toView(updated), from: row.state as RunState, to: 'cancelled', seq };
   }
 
   async function inTransaction<T>(
@@ -321,69 +427,86 @@ export function createRunEngine({ database, jobs, catalog, clock, log }: RunEngi
       const params = request.params ?? {};
       const kind = request.kind ?? 'train';
       let submitted: ApplyResult | undefined;
-      const result = await database.db.transaction(async (tx) => {
-        if (request.requestKey) {
-          const existing = await findRunByRequestKey(tx, request.requestKey);
-          if (existing) return { run: toView(existing), created: false };
-        }
-        const role = await roleOn(tx, request.requestedBy, spec.name);
-        if (!hasRole(role, 'operator')) {
-          throw new StewardError(
-            'FORBIDDEN',
-            `You need the operator role on ${spec.name} to start a run (you are ${role ?? 'not granted any role'}). ` +
-              `Ask an admin: \`/mlops grant @you operator ${spec.name}\`.`,
-          );
-        }
-        // The catalog's current version of the spec, for listing; the run keeps its own copy.
-        const hash = specHash(spec);
-        await tx
-          .insert(pipelines)
-          .values({ name: spec.name, spec, specHash: hash })
-          .onConflictDoUpdate({
-            target: pipelines.name,
-            set: { spec, specHash: hash, updatedAt: new Date() },
-          });
-        const id = randomUUID();
-        const [inserted] = await tx
-          .insert(runs)
-          .values({
-            id,
+      const create = () =>
+        database.db.transaction(async (tx) => {
+          submitted = undefined;
+          if (request.requestKey) {
+            const existing = await findRunByRequestKey(tx, request.requestKey);
+            if (existing) return { run: toView(existing), created: false };
+            await testHooks?.afterRequestKeyLookup?.();
+          }
+          const role = await roleOn(tx, request.requestedBy, spec.name);
+          if (!hasRole(role, 'operator')) {
+            throw new StewardError(
+              'FORBIDDEN',
+              `You need the operator role on ${spec.name} to start a run (you are ${role ?? 'not granted any role'}). ` +
+                `Ask an admin: \`/mlops grant @you operator ${spec.name}\`.`,
+            );
+          }
+          const now = await clock.now(tx);
+          // The catalog's current version of the spec, for listing; the run keeps its own copy.
+          const hash = specHash(spec);
+          await tx
+            .insert(pipelines)
+            .values({ name: spec.name, spec, specHash: hash, createdAt: now, updatedAt: now })
+            .onConflictDoUpdate({
+              target: pipelines.name,
+              set: { spec, specHash: hash, updatedAt: now },
+            });
+          const id = randomUUID();
+          const [inserted] = await tx
+            .insert(runs)
+            .values({
+              id,
+              pipeline: spec.name,
+              kind,
+              state: 'queued',
+              snapshot: {},
+              machineVersion: MACHINE_VERSION,
+              version: 0,
+              requestedBy: request.requestedBy,
+              requestKey: request.requestKey ?? null,
+              params,
+              spec,
+              createdAt: now,
+              updatedAt: now,
+            })
+            .returning({ number: runs.number });
+          if (!inserted) throw new Error('insert into runs returned nothing');
+          const [initial] = initialTransition(pipelineRunMachine, {
+            runId: id,
+            number: inserted.number,
             pipeline: spec.name,
             kind,
-            state: 'queued',
-            snapshot: {},
-            machineVersion: MACHINE_VERSION,
-            version: 0,
             requestedBy: request.requestedBy,
-            requestKey: request.requestKey ?? null,
             params,
-            spec,
-          })
-          .returning({ number: runs.number });
-        if (!inserted) throw new Error('insert into runs returned nothing');
-        const [initial] = initialTransition(pipelineRunMachine, {
-          runId: id,
-          number: inserted.number,
-          pipeline: spec.name,
-          kind,
-          requestedBy: request.requestedBy,
-          params,
-          policy: policyOf(spec),
+            policy: policyOf(spec),
+          });
+          await tx
+            .update(runs)
+            .set({ snapshot: pipelineRunMachine.getPersistedSnapshot(initial) })
+            .where(eq(runs.id, id));
+          submitted = await applyIn(tx, {
+            run: { id },
+            event: { type: 'run.submitted' },
+            actor: request.requestedBy,
+            idempotencyKey: 'submit',
+            reason: Object.keys(params).length ? `params ${JSON.stringify(params)}` : undefined,
+          });
+          if (submitted.status !== 'applied')
+            throw new Error(`run #${inserted.number} could not be submitted`);
+          return { run: submitted.run, created: true };
         });
-        await tx
-          .update(runs)
-          .set({ snapshot: pipelineRunMachine.getPersistedSnapshot(initial) })
-          .where(eq(runs.id, id));
-        submitted = await applyIn(tx, {
-          run: { id },
-          event: { type: 'run.submitted' },
-          actor: request.requestedBy,
-          idempotencyKey: 'submit',
-          reason: Object.keys(params).length ? `params ${JSON.stringify(params)}` : undefined,
-        });
-        if (submitted.status !== 'applied') throw new Error(`run #${inserted.number} could not be submitted`);
-        return { run: submitted.run, created: true };
-      });
+      let result: Awaited<ReturnType<typeof create>>;
+      try {
+        result = await create();
+      } catch (error) {
+        // Two requests with the same key raced past the lookup; the loser's insert hit the
+        // unique key once the winner committed. Everything rolled back: looking again finds
+        // the winner's run.
+        if (!request.requestKey || !isUniqueViolation(error, 'runs_request_key')) throw error;
+        result = await create();
+      }
       if (submitted) announce(submitted);
       log.info(result.created ? 'run created' : 'run already exists for request', {
         run: result.run.number,
@@ -395,16 +518,19 @@ export function createRunEngine({ database, jobs, catalog, clock, log }: RunEngi
   };
 }
 
-function isIdempotencyRace(error: unknown): boolean {
+/** A unique-key violation of `constraint`, however deep drizzle wrapped the driver's error. */
+function isUniqueViolation(error: unknown, constraint: string): boolean {
   for (
     let e = error as { code?: string; constraint?: string; cause?: unknown } | undefined;
     e;
     e = e.cause as typeof e
   ) {
-    if (e.code === '23505' && e.constraint === 'run_events_key') return true;
+    if (e.code === '23505' && e.constraint === constraint) return true;
   }
   return false;
 }
+
+const isIdempotencyRace = (error: unknown) => isUniqueViolation(error, 'run_events_key');
 
 export function notFound(ref: RunRef): StewardError {
   return new StewardError(

@@ -4,7 +4,8 @@ import { createMemoryCatalog } from '../../src/stages/catalog.ts';
 import { PipelineSpec } from '../../src/stages/spec.ts';
 import type { StageSet } from '../../src/stages/stage.ts';
 import type { StageStore } from '../../src/stages/store.ts';
-import { type Clock, createRunEngine, type RunEngine } from '../../src/workflows/run-engine.ts';
+import type { Clock } from '../../src/workflows/clock.ts';
+import { createRunEngine, type EngineTestHooks, type RunEngine } from '../../src/workflows/run-engine.ts';
 import { createInlineExecutor } from '../../src/workflows/stage-executor.ts';
 import { createStageWorker, type StageWorker } from '../../src/workflows/stage-worker.ts';
 import { stages } from '../fixtures/test-stages.ts';
@@ -27,14 +28,22 @@ export type EngineHarness = TestDatabase & { engine: RunEngine; worker: StageWor
 /** A database, an engine over the given specs, and an inline worker; users alice (operator), bob and carol (approvers). */
 export async function engineHarness(
   backend: Backend,
-  options: { specs?: PipelineSpec[]; clock?: Clock; stages?: StageSet; store?: StageStore } = {},
+  options: {
+    specs?: PipelineSpec[];
+    /** @default the database's clock, as in production */
+    clock?: Clock;
+    stages?: StageSet;
+    store?: StageStore;
+    testHooks?: EngineTestHooks;
+  } = {},
 ): Promise<EngineHarness> {
   const t = await testDatabase(backend);
   const engine = createRunEngine({
     database: t.database,
     jobs: t.jobs,
     catalog: createMemoryCatalog(options.specs ?? [demoSpec()]),
-    clock: options.clock ?? { now: () => new Date() },
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.testHooks ? { testHooks: options.testHooks } : {}),
     log: silentLogger,
   });
   const worker = createStageWorker({

@@ -27,9 +27,11 @@ export function createDeadlineFirer({ database, jobs, engine, log, pollMs }: Dea
         try {
           const { runId, at } = parsed.data;
           const result = await engine.apply(systemEvent(runId, { type: 'approval.expire' }, `expire:${at}`));
-          if (result.status === 'refused' && result.run.state === 'awaitingApproval' && result.run.deadline) {
-            // Fired early (the job queue's clock ran ahead of the run's): try again at the deadline.
-            await jobs.enqueueDeadline(database.executor, { runId, at: result.run.deadline });
+          const later = result.run.deadline && Date.parse(result.run.deadline) > Date.parse(at);
+          if (result.status === 'refused' && result.run.state === 'awaitingApproval' && later) {
+            // The run's deadline moved past this job's time: try again at the new one. (A refusal
+            // at the deadline itself is final: firing again would be refused again, forever.)
+            await jobs.enqueueDeadline(database.executor, { runId, at: result.run.deadline as string });
           }
           if (result.status === 'applied') log.info('approval expired', { run: result.run.number });
           await jobs.complete(QUEUE.deadline, job.id);
