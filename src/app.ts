@@ -1,6 +1,5 @@
 import type http from 'node:http';
 import os from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createChatModel } from './bot/commands/chat-model.ts';
 import { createLlmIntentParser, type IntentParser, rulesIntentParser } from './bot/commands/llm.ts';
 import { createNotifier } from './bot/notifier.ts';
@@ -167,19 +166,7 @@ export async function openApp(options: AppOptions): Promise<App> {
       const closing = server ? new Promise((resolve) => server?.close(resolve)) : Promise.resolve();
       server?.closeAllConnections();
       await worker.stop(graceMs);
-      // Slack work still waiting for an answer must not hold up the shutdown: what changes
-      // something is in the inbox already, and chat deliveries are taken over by another process.
-      const stopped = new AbortController();
-      await Promise.race([
-        bot
-          ?.stop()
-          .catch((error: Error) => log.warn('slack did not stop cleanly', { error: error.message }))
-          .finally(() => stopped.abort()),
-        sleep(2000, undefined, { signal: stopped.signal }).then(
-          () => log.warn('slack work still waiting at shutdown; left unfinished'),
-          () => {},
-        ),
-      ]);
+      if (bot) await stopWithin(bot, 2000, log);
       await closing;
       await queue
         .stop()
@@ -187,6 +174,24 @@ export async function openApp(options: AppOptions): Promise<App> {
       await database.close();
     },
   };
+}
+
+/**
+ * Stops the Slack bot, giving its unfinished work at most `ms`: what changes something is in
+ * the inbox already, and chat deliveries are taken over by another process.
+ */
+async function stopWithin(bot: { stop(): Promise<void> }, ms: number, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    bot.stop().catch((error: Error) => log.warn('slack did not stop cleanly', { error: error.message })),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        log.warn('slack work still waiting at shutdown; left unfinished');
+        resolve();
+      }, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 /** Slack is on with a bot token and either a signing secret (HTTP mode) or an app token (Socket Mode). */
