@@ -19,7 +19,6 @@ import { grantRole } from '../src/db/runs-repo.ts';
 import { silentLogger } from '../src/log.ts';
 import { createMemoryCatalog } from '../src/stages/catalog.ts';
 import { PipelineSpec } from '../src/stages/spec.ts';
-import { processClock } from '../src/workflows/clock.ts';
 import { createJobQueue, type JobQueue } from '../src/workflows/jobs.ts';
 import { createRunEngine, type RunEngine } from '../src/workflows/run-engine.ts';
 
@@ -279,7 +278,6 @@ async function benchBackend(target: Target, options: Options): Promise<BackendRe
     database,
     jobs,
     catalog: createMemoryCatalog([spec]),
-    clock: processClock,
     log: silentLogger,
   });
 

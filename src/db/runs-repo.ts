@@ -106,10 +106,15 @@ export type LockedRun = Pick<
   | 'createdAt'
   | 'updatedAt'
   | 'finishedAt'
-> & { seenSeq: number | null };
+> & {
+  seenSeq: number | null;
+  /** The database's clock when the lock was taken (the transaction's `now()`). */
+  lockedAt: Date;
+};
 
 const LOCK_COLUMNS = `r.id, r.number, r.pipeline, r.kind, r.state, r.snapshot, r.machine_version, r.version,
   r.requested_by, r.params, r.created_at, r.updated_at, r.finished_at,
+  (extract(epoch from now()) * 1000)::float8 as locked_at_ms,
   (select e.seq from run_events e where e.run_id = r.id and e.idempotency_key = $2) as seen_seq`;
 const LOCK_BY_ID = `select ${LOCK_COLUMNS} from runs r where r.id = $1 for update of r`;
 const LOCK_BY_NUMBER = `select ${LOCK_COLUMNS} from runs r where r.number = $1 for update of r`;
@@ -148,6 +153,7 @@ export async function lockRunForEvent(
     updatedAt: asDate(r.updated_at),
     finishedAt: r.finished_at == null ? null : asDate(r.finished_at),
     seenSeq: r.seen_seq == null ? null : Number(r.seen_seq),
+    lockedAt: new Date(Number(r.locked_at_ms)),
   };
 }
 
@@ -196,6 +202,58 @@ export async function saveTransition(exec: SqlExecutor, t: Transition): Promise<
   );
   return rows.length === 1;
 }
+
+/**
+ * Applies a transition in one statement: the compare-and-set of the run's snapshot, the
+ * event appended to `run_events`, and the run's chat messages marked out of date on every
+ * surface (see `db/chat-outbox.ts`). Nothing is written when another writer won (false).
+ * A repeated idempotency key still fails on `run_events_key`, for the engine to retry.
+ */
+export async function commitTransition(
+  exec: SqlExecutor,
+  t: Transition,
+  e: Omit<NewRunEvent, 'runId' | 'seq' | 'toState' | 'createdAt'>,
+  outbox: { surfaces: readonly string[]; dueInSeconds: number },
+): Promise<boolean> {
+  const { rows } = await exec.executeSql(COMMIT_TRANSITION, [
+    t.runId,
+    t.fromVersion,
+    JSON.stringify(t.snapshot),
+    t.state,
+    t.at,
+    t.deadlineAt,
+    t.finishedAt,
+    t.machineVersion,
+    e.type,
+    e.actor,
+    e.idempotencyKey,
+    e.fromState ?? null,
+    JSON.stringify(e.payload),
+    e.reason ?? null,
+    outbox.surfaces,
+    outbox.dueInSeconds,
+  ]);
+  return Number((rows[0] as { saved: unknown } | undefined)?.saved ?? 0) === 1;
+}
+
+const COMMIT_TRANSITION = `
+  with saved as (
+    update runs set snapshot = $3, state = $4, version = $2 + 1, updated_at = $5, deadline_at = $6,
+      finished_at = $7, machine_version = $8
+    where id = $1 and version = $2
+    returning id
+  ), event as (
+    insert into run_events (run_id, seq, type, actor, idempotency_key, from_state, to_state, payload, reason, created_at)
+    select id, $2::int + 1, $9::text, $10::text, $11::text, $12::text, $4::text, $13::jsonb, $14::text, $5::timestamptz
+    from saved
+  ), marked as (
+    insert into chat_outbox (run_id, surface, due_at)
+    select saved.id, surface, now() + make_interval(secs => $16::int)
+    from saved, unnest($15::text[]) as surface
+    on conflict (run_id, surface) do update
+      set generation = chat_outbox.generation + 1, updated_at = now()
+  )
+  select (select count(*) from saved)::int as saved`;
 
 /** An event row to append; `createdAt` is the engine's clock reading, never the process's. */
 export type NewRunEvent = Omit<typeof runEvents.$inferInsert, 'id' | 'createdAt'> & { createdAt: Date };

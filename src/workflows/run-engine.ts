@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { initialTransition, transition } from 'xstate';
+import { CHAT_SURFACES, COALESCE_SECONDS } from '../db/chat-outbox.ts';
 import type { Database, Queryable, Tx } from '../db/client.ts';
 import {
   appendEvent,
+  commitTransition,
   eventSeq,
   findRunByRequestKey,
   grantsOf,
@@ -189,7 +191,7 @@ const scopedKey = (request: ApplyRequest) =>
   `${request.event.type}:${request.actor}:${request.idempotencyKey}`;
 
 /** The run columns a view is made of. */
-export type ViewableRun = Omit<LockedRun, 'machineVersion' | 'seenSeq'>;
+export type ViewableRun = Omit<LockedRun, 'machineVersion' | 'seenSeq' | 'lockedAt'>;
 
 export function toView(row: ViewableRun): RunView {
   // Read loosely: a run stored by another machine version may lack any of these.
@@ -267,7 +269,8 @@ export function createRunEngine({
 
     const restored = restore(row);
     const actor: Actor = { id: request.actor, role: await roleOn(tx, request.actor, row.pipeline) };
-    const at = await clock.now(tx);
+    // The database's clock was read with the lock, in the same round trip.
+    const at = clock === databaseClock ? row.lockedAt : await clock.now(tx);
     const event = { ...request.event, at: at.toISOString(), actor } as RunEvent;
     if (!restored.ok) return cancelUnrestorable(tx, row, request, event, restored.reason);
     const snapshot = restored.snapshot;
@@ -293,30 +296,31 @@ export function createRunEngine({
       updatedAt: at,
       finishedAt: isFinal(to) ? at : null,
     };
-    const saved = await saveTransition(executor, {
-      runId: row.id,
-      fromVersion: row.version,
-      snapshot: updated.snapshot,
-      machineVersion: MACHINE_VERSION,
-      state: to,
-      at,
-      deadlineAt: next.context.deadline ? new Date(next.context.deadline) : null,
-      finishedAt: updated.finishedAt,
-    });
+    const saved = await commitTransition(
+      executor,
+      {
+        runId: row.id,
+        fromVersion: row.version,
+        snapshot: updated.snapshot,
+        machineVersion: MACHINE_VERSION,
+        state: to,
+        at,
+        deadlineAt: next.context.deadline ? new Date(next.context.deadline) : null,
+        finishedAt: updated.finishedAt,
+      },
+      {
+        type: event.type,
+        actor: actor.id,
+        idempotencyKey: key,
+        fromState: from,
+        payload: { ...request.event, role: actor.role },
+        reason: request.reason ?? ('reason' in event ? (event.reason ?? null) : null),
+      },
+      // Whichever process applies the event, a process connected to chat delivers it.
+      { surfaces: CHAT_SURFACES, dueInSeconds: COALESCE_SECONDS },
+    );
     if (!saved)
       throw new StewardError('CONFLICT', `run #${row.number} changed while applying ${event.type}; retry`);
-    await appendEvent(executor, {
-      runId: row.id,
-      seq,
-      type: event.type,
-      actor: actor.id,
-      idempotencyKey: key,
-      fromState: from,
-      toState: to,
-      payload: { ...request.event, role: actor.role },
-      reason: request.reason ?? ('reason' in event ? (event.reason ?? null) : null),
-      createdAt: at,
-    });
     const decided =
       (event.type === 'approval.grant' &&
         next.context.approvals.length > snapshot.context.approvals.length) ||
@@ -331,8 +335,6 @@ export function createRunEngine({
       });
     }
     await enqueueEffects(tx, row.id, actions);
-    // Whichever process applies the event, a process connected to chat delivers it.
-    await jobs.enqueueNotify(executor, { runId: row.id });
     log.debug('event applied', { run: row.number, type: event.type, from, to, seq });
     return { status: 'applied', run: toView(updated), from, to, seq };
   }
