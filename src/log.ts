@@ -13,7 +13,9 @@ export type Logger = {
 /** JSON lines for machines (the default), or one readable line per entry for a person at a terminal. */
 export type LogFormat = 'json' | 'pretty';
 
-const REDACT = ['*.token', '*.password', '*.secret', '*.authorization', 'headers.authorization'];
+const SECRET_FIELDS = ['token', 'password', 'secret', 'authorization'];
+/** Secret fields are redacted at the top level of a log entry and one level down. */
+const REDACT = [...SECRET_FIELDS, ...SECRET_FIELDS.map((f) => `*.${f}`), 'headers.authorization'];
 
 export type LoggerOptions = {
   level?: string;

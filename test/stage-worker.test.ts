@@ -113,6 +113,7 @@ describe.each(backends())('job loop on %s', (backend) => {
         const g = gate();
         deployGates.set(request.run.number, g);
         await g.opened;
+        if (request.run.params.fail_held) throw new Error('deploy attempt 1 failed after it was superseded');
       }
       return (testStages.deploy as NonNullable<StageSet['deploy']>)(request, context);
     },
@@ -230,6 +231,36 @@ describe.each(backends())('job loop on %s', (backend) => {
     expect(attempts[0]?.error).toMatch(/no heartbeat/);
     expect(attempts[0]?.output).toBeNull();
     expect(await production('demo')).toMatchObject({ version: 2, runId: run.id });
+  });
+
+  it('records nothing from an attempt that fails after it was superseded', async () => {
+    const run = await toGate({ hold_deploy: '1', fail_held: '1' });
+    await h.engine.apply({
+      run: { number: run.number },
+      event: { type: 'approval.grant' },
+      actor: 'bob',
+      idempotencyKey: 'ok',
+    });
+    const first = h.worker.tick();
+    await until('deploy attempt 1 to hang', async () => deployGates.get(run.number));
+    await h.database.db
+      .update(stageAttempts)
+      .set({ heartbeatAt: new Date(Date.now() - 3_600_000) })
+      .where(and(eq(stageAttempts.runId, run.id), eq(stageAttempts.stage, 'deploy')));
+    const other = worker({ leaseMs: 1000 });
+    expect(await other.reap()).toBe(1);
+    deployGates.get(run.number)?.open(); // attempt 1 now fails, too late
+    await first;
+    const attempts = (await stageAttemptsOf(h.database.db, run.id)).filter((a) => a.stage === 'deploy');
+    expect(attempts.map((a) => [a.attempt, a.status])).toEqual([
+      [1, 'lost'],
+      [2, 'queued'],
+    ]);
+    expect(attempts[0]?.error).toMatch(/no heartbeat/);
+    const failures = (await timeline(h.database.db, run.id)).filter((e) => e.type === 'stage.failed');
+    expect(failures.map((e) => (e.payload as { cause: string }).cause)).toEqual(['lost']);
+    await other.tick();
+    expect((await findRun(h.database.db, { id: run.id }))?.state).toBe('deployed');
   });
 
   it('reports a failure before the stage runs as that attempt’s failure, with its message, and does not retry a fatal one', async () => {

@@ -39,9 +39,10 @@ export type ChatInbox = {
   stop(): Promise<void>;
 };
 
-/** Unclaimed pending rows (none are written so today) are taken up once they are this old. */
-const UNCLAIMED_GRACE = sql`now() - interval '5 seconds'`;
+/** Requests one drain pass handles at most; each is claimed just before it is handled. */
 const BATCH = 20;
+/** Handled requests are kept this long (for a look at what happened), then deleted. */
+const KEEP_DONE = sql`now() - interval '7 days'`;
 
 /**
  * The chat inbox (`chat_inbox`): requests that change something are stored before Slack is
@@ -105,7 +106,8 @@ export function createChatInbox(
     }
   }
 
-  async function tick(): Promise<number> {
+  /** Claims the oldest pending request whose claim ran out, if any. */
+  async function claimOne(): Promise<InboxRequest | undefined> {
     const due = db
       .select({ id: chatInbox.id })
       .from(chatInbox)
@@ -113,29 +115,35 @@ export function createChatInbox(
         and(
           eq(chatInbox.surface, surface),
           eq(chatInbox.status, 'pending'),
-          or(
-            lt(chatInbox.claimedUntil, sql`now()`),
-            and(isNull(chatInbox.claimedUntil), lt(chatInbox.createdAt, UNCLAIMED_GRACE)),
-          ),
+          or(isNull(chatInbox.claimedUntil), lt(chatInbox.claimedUntil, sql`now()`)),
         ),
       )
       .orderBy(chatInbox.id)
-      .limit(BATCH)
+      .limit(1)
       .for('update', { skipLocked: true });
-    const claimed = await db
+    const [claimed] = await db
       .update(chatInbox)
       .set({ attempts: sql`${chatInbox.attempts} + 1`, claimedUntil: claimUntil })
       .where(inArray(chatInbox.id, due))
       .returning(columns);
-    for (const request of claimed.sort((a, b) => a.id - b.id)) {
+    return claimed;
+  }
+
+  async function tick(): Promise<number> {
+    let handled = 0;
+    // One at a time: a claim is taken just before its request is handled, so a slow handler
+    // never lets the claims of requests waiting behind it run out.
+    for (let request = await claimOne(); request; request = handled < BATCH ? await claimOne() : undefined) {
       log.info('handling a stored chat request', {
         kind: request.kind,
         key: request.key,
         attempt: request.attempts,
       });
       await process(request);
+      handled++;
     }
-    return claimed.length;
+    await db.delete(chatInbox).where(and(eq(chatInbox.status, 'done'), lt(chatInbox.doneAt, KEEP_DONE)));
+    return handled;
   }
 
   let timer: NodeJS.Timeout | undefined;

@@ -1,5 +1,5 @@
 import type { Database } from '../db/client.ts';
-import { recordChatMessage } from '../db/runs-repo.ts';
+import { chatMessagesOf, recordChatMessage } from '../db/runs-repo.ts';
 import { isStewardError, StewardError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { JobQueue } from '../workflows/jobs.ts';
@@ -57,7 +57,11 @@ export function createCommandExecutor({
     request: { pipeline: string; params?: Record<string, string>; kind?: 'train' | 'deploy' | 'rollback' },
   ) {
     const { run, created } = await service.start({ ...request, requestedBy: ctx.user, requestKey: ctx.key });
-    if (!created) return; // a retried request: its message is already there
+    if (!created) {
+      // A retried request: its message is there, unless the first try died before posting it.
+      const messages = await chatMessagesOf(database.db, run.id);
+      if (messages.some((m) => m.purpose === 'root')) return;
+    }
     const root = await chat.post(ctx.channel, runMessage(run));
     await recordChatMessage(database.db, {
       runId: run.id,

@@ -12,7 +12,7 @@ import { stageReport } from './views/stage-report.ts';
  * Brings a run's chat messages up to date: the root message (the stage checklist), one
  * thread reply per finished stage, and the approval card (posted when the run reaches the
  * gate, turned into the decision afterwards). It renders the run as it is now, so however
- * many events a notify job stands for, one pass shows them all. Runs that were not started
+ * many events a delivery stands for, one pass shows them all. Runs that were not started
  * from chat have no root message and are left alone.
  */
 export function createNotifier({

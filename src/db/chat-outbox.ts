@@ -100,6 +100,19 @@ export async function deliveryFailed(
      where run_id = ${claim.runId} and surface = ${surface} and claimed_by = ${workerId}`);
 }
 
+/** Extends the lease of a delivery that is still running. */
+export async function renewClaim(
+  db: Queryable,
+  surface: ChatSurface,
+  workerId: string,
+  claim: OutboxClaim,
+  leaseSeconds: number,
+): Promise<void> {
+  await db.execute(sql`
+    update chat_outbox set claimed_until = now() + make_interval(secs => ${leaseSeconds})
+     where run_id = ${claim.runId} and surface = ${surface} and claimed_by = ${workerId}`);
+}
+
 /** Gives back the marks this worker still holds (on shutdown), so another process delivers them at once. */
 export async function releaseClaims(db: Queryable, workerId: string): Promise<void> {
   await db.execute(

@@ -86,7 +86,7 @@ export async function grantRole(
 }
 
 // ---- the engine's hot path ------------------------------------------------------
-// Applying an event is the engine's inner loop, so its three statements are plain SQL
+// Applying an event is the engine's inner loop, so its two statements (lock, commit) are plain SQL
 // through the transaction's executor: no query building per call, one round trip each,
 // and only the columns the engine needs.
 
@@ -108,7 +108,7 @@ export type LockedRun = Pick<
   | 'finishedAt'
 > & {
   seenSeq: number | null;
-  /** The database's clock when the lock was taken (the transaction's `now()`). */
+  /** The database's clock, read with the lock: the transaction's `now()` (its start). */
   lockedAt: Date;
 };
 
@@ -183,26 +183,6 @@ export type Transition = {
   finishedAt: Date | null;
 };
 
-/** Writes a run's next snapshot with compare-and-set on `version`; false when another writer won. */
-export async function saveTransition(exec: SqlExecutor, t: Transition): Promise<boolean> {
-  const { rows } = await exec.executeSql(
-    `update runs set snapshot = $3, state = $4, version = $2 + 1, updated_at = $5, deadline_at = $6, finished_at = $7,
-       machine_version = $8
-     where id = $1 and version = $2 returning version`,
-    [
-      t.runId,
-      t.fromVersion,
-      JSON.stringify(t.snapshot),
-      t.state,
-      t.at,
-      t.deadlineAt,
-      t.finishedAt,
-      t.machineVersion,
-    ],
-  );
-  return rows.length === 1;
-}
-
 /**
  * Applies a transition in one statement: the compare-and-set of the run's snapshot, the
  * event appended to `run_events`, and the run's chat messages marked out of date on every
@@ -257,25 +237,6 @@ const COMMIT_TRANSITION = `
 
 /** An event row to append; `createdAt` is the engine's clock reading, never the process's. */
 export type NewRunEvent = Omit<typeof runEvents.$inferInsert, 'id' | 'createdAt'> & { createdAt: Date };
-
-export async function appendEvent(exec: SqlExecutor, e: NewRunEvent): Promise<void> {
-  await exec.executeSql(
-    `insert into run_events (run_id, seq, type, actor, idempotency_key, from_state, to_state, payload, reason, created_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [
-      e.runId,
-      e.seq,
-      e.type,
-      e.actor,
-      e.idempotencyKey,
-      e.fromState ?? null,
-      e.toState,
-      JSON.stringify(e.payload),
-      e.reason ?? null,
-      e.createdAt,
-    ],
-  );
-}
 
 /** Model versions, newest first, with whether each is its pipeline's production version. */
 export function listModelVersions(db: Queryable, pipeline?: string) {

@@ -33,7 +33,7 @@ export type FetchedJob = { id: string; name: string; data: unknown };
  * committed. Stage jobs are never retried by pg-boss: the run machine owns retries.
  */
 export type JobQueue = {
-  enqueueStage(db: SqlExecutor, job: StageJob): Promise<string>;
+  enqueueStage(db: SqlExecutor, job: StageJob, options?: { startAfterSeconds?: number }): Promise<string>;
   enqueueDeadline(db: SqlExecutor, job: DeadlineJob): Promise<string | null>;
   /**
    * Asks for the run's chat messages to be brought up to date, at most about once a second.
@@ -75,8 +75,17 @@ export async function createJobQueue({ database, log, supervise }: JobQueueOptio
   }
 
   return {
-    async enqueueStage(db, job) {
-      const id = await boss.send(QUEUE.stage, job, { db, retryLimit: 0, expireInHours: 23 });
+    async enqueueStage(db, job, options = {}) {
+      const id = await boss.send(
+        QUEUE.stage,
+        { runId: job.runId, stage: job.stage, attempt: job.attempt },
+        {
+          db,
+          retryLimit: 0,
+          expireInHours: 23,
+          ...(options.startAfterSeconds ? { startAfter: options.startAfterSeconds } : {}),
+        },
+      );
       if (!id) throw new Error(`stage job for ${job.runId}/${job.stage}#${job.attempt} was not created`);
       return id;
     },

@@ -4,7 +4,6 @@ import { initialTransition, transition } from 'xstate';
 import { CHAT_SURFACES, COALESCE_SECONDS } from '../db/chat-outbox.ts';
 import type { Database, Queryable, Tx } from '../db/client.ts';
 import {
-  appendEvent,
   commitTransition,
   eventSeq,
   findRunByRequestKey,
@@ -12,7 +11,6 @@ import {
   type LockedRun,
   lockRunForEvent,
   type RunRef,
-  saveTransition,
 } from '../db/runs-repo.ts';
 import { approvals, pipelines, runs, stageAttempts } from '../db/schema.ts';
 import { StewardError } from '../errors.ts';
@@ -84,7 +82,14 @@ export type RunView = {
 export type ApplyResult =
   | { status: 'applied'; run: RunView; from: RunState; to: RunState; seq: number }
   | { status: 'duplicate'; run: RunView; seq: number }
-  | { status: 'refused'; run: RunView; code: 'FORBIDDEN' | 'EVENT_NOT_ALLOWED'; message: string };
+  | {
+      status: 'refused';
+      run: RunView;
+      code: 'FORBIDDEN' | 'EVENT_NOT_ALLOWED';
+      message: string;
+      /** This Steward cannot restore the run (another machine version wrote it): a newer one may. */
+      unrestorable?: true;
+    };
 
 export type CreateRunRequest = {
   pipeline: string;
@@ -269,8 +274,10 @@ export function createRunEngine({
 
     const restored = restore(row);
     const actor: Actor = { id: request.actor, role: await roleOn(tx, request.actor, row.pipeline) };
-    // The database's clock was read with the lock, in the same round trip.
-    const at = clock === databaseClock ? row.lockedAt : await clock.now(tx);
+    // The database's clock was read with the lock, in the same round trip. That is the
+    // transaction's start: never earlier than the run's last event, so times follow seq.
+    const read = clock === databaseClock ? row.lockedAt : await clock.now(tx);
+    const at = read < row.updatedAt ? row.updatedAt : read;
     const event = { ...request.event, at: at.toISOString(), actor } as RunEvent;
     if (!restored.ok) return cancelUnrestorable(tx, row, request, event, restored.reason);
     const snapshot = restored.snapshot;
@@ -352,42 +359,44 @@ export function createRunEngine({
     reason: string,
   ): Promise<ApplyResult> {
     const executor = database.executorFor(tx);
-    const refusal =
-      event.type !== 'run.cancel' || isFinal(row.state)
-        ? explainUnrestorable(row, event, reason)
-        : cancelRefusal(row, event.actor);
+    const unrestorable = event.type !== 'run.cancel' || isFinal(row.state);
+    const refusal = unrestorable ? explainUnrestorable(row, event, reason) : cancelRefusal(row, event.actor);
     if (refusal) {
       const seq = await eventSeq(executor, row.id, scopedKey(request));
       if (seq !== null) return { status: 'duplicate', run: toView(row), seq };
-      return { status: 'refused', run: toView(row), ...refusal };
+      return {
+        status: 'refused',
+        run: toView(row),
+        ...refusal,
+        ...(unrestorable && event.type !== 'run.cancel' ? { unrestorable: true as const } : {}),
+      };
     }
     const at = new Date(event.at);
     const seq = row.version + 1;
     const updated = { ...row, state: 'cancelled', version: seq, updatedAt: at, finishedAt: at };
-    const saved = await saveTransition(executor, {
-      runId: row.id,
-      fromVersion: row.version,
-      snapshot: row.snapshot,
-      machineVersion: row.machineVersion,
-      state: 'cancelled',
-      at,
-      deadlineAt: null,
-      finishedAt: at,
-    });
+    const saved = await commitTransition(
+      executor,
+      {
+        runId: row.id,
+        fromVersion: row.version,
+        snapshot: row.snapshot,
+        machineVersion: row.machineVersion,
+        state: 'cancelled',
+        at,
+        deadlineAt: null,
+        finishedAt: at,
+      },
+      {
+        type: event.type,
+        actor: event.actor.id,
+        idempotencyKey: scopedKey(request),
+        fromState: row.state,
+        payload: { ...request.event, role: event.actor.role, unrestorable: reason },
+        reason: request.reason ?? ('reason' in event ? (event.reason ?? null) : null),
+      },
+      { surfaces: CHAT_SURFACES, dueInSeconds: COALESCE_SECONDS },
+    );
     if (!saved) throw new StewardError('CONFLICT', `run #${row.number} changed while cancelling it; retry`);
-    await appendEvent(executor, {
-      runId: row.id,
-      seq,
-      type: event.type,
-      actor: event.actor.id,
-      idempotencyKey: scopedKey(request),
-      fromState: row.state,
-      toState: 'cancelled',
-      payload: { ...request.event, role: event.actor.role, unrestorable: reason },
-      reason: request.reason ?? ('reason' in event ? (event.reason ?? null) : null),
-      createdAt: at,
-    });
-    await jobs.enqueueNotify(executor, { runId: row.id });
     log.warn('cancelled a run this machine cannot restore', { run: row.number, reason });
     return { status: 'applied', run: toView(updated), from: row.state as RunState, to: 'cancelled', seq };
   }

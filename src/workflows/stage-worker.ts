@@ -38,8 +38,6 @@ export type StageWorkerDeps = {
   pollMs?: number;
   /** Progress events per attempt are coalesced to at most one per this interval. @default 1000 */
   progressEveryMs?: number;
-  /** How long one chat delivery may take before it counts as failed. @default 45_000 */
-  chatTimeoutMs?: number;
   /** Seconds before a failed chat delivery is retried. @default 2 s, 4 s … 5 min */
   chatBackoff?: (failures: number) => number;
 };
@@ -72,7 +70,10 @@ export type StageWorker = {
   health(): WorkerHealth;
 };
 
-type LoopState = { lastRoundAt: number | null; lastRoundIso: string | null; error?: string };
+type LoopState = { pollMs: number; lastRoundAt: number | null; lastRoundIso: string | null; error?: string };
+
+/** An error as /healthz shows it: its first line, short (a database error may quote a whole query). */
+const brief = (message: string) => (message.split('\n')[0] ?? '').slice(0, 200);
 
 /**
  * The job loop: one loop per kind of job (run stages, reap lost attempts, fire deadlines,
@@ -114,7 +115,6 @@ export function createStageWorker(deps: StageWorkerDeps): StageWorker {
             log: log.child({ part: 'chat' }),
             workerId,
             pollMs,
-            ...(deps.chatTimeoutMs ? { timeoutMs: deps.chatTimeoutMs } : {}),
             ...(deps.chatBackoff ? { backoff: deps.chatBackoff } : {}),
           })
         : undefined;
@@ -144,7 +144,7 @@ export function createStageWorker(deps: StageWorkerDeps): StageWorker {
     });
 
   async function loop(handler: JobHandler): Promise<void> {
-    const state: LoopState = { lastRoundAt: null, lastRoundIso: null };
+    const state: LoopState = { pollMs: handler.pollMs, lastRoundAt: null, lastRoundIso: null };
     states.set(handler.name, state);
     while (!stopping) {
       let launched = 0;
@@ -155,8 +155,9 @@ export function createStageWorker(deps: StageWorkerDeps): StageWorker {
         delete state.error;
       } catch (error) {
         if (stopping) break;
-        state.error = (error as Error).message;
-        log.error('worker loop error', { loop: handler.name, error: state.error });
+        const message = (error as Error).message ?? String(error);
+        state.error = brief(message);
+        log.error('worker loop error', { loop: handler.name, error: message });
       }
       if (launched === 0 && !stopping) await pause(handler.pollMs);
     }
@@ -208,23 +209,26 @@ export function createStageWorker(deps: StageWorkerDeps): StageWorker {
     },
     reap: (all) => parts.reaper.reap(all),
     health() {
-      const staleAfterMs = Math.max(15_000, pollMs * 20);
       const now = performance.now();
       const report: WorkerHealth['loops'] = {};
       let ok = true;
       for (const [name, state] of states) {
         report[name] = { lastRoundAt: state.lastRoundIso, ...(state.error ? { error: state.error } : {}) };
+        // A loop is stuck when it has not finished a round for several of its own pauses.
+        const staleAfterMs = Math.max(15_000, 3 * state.pollMs);
         const last = state.lastRoundAt ?? startedAt;
         if (state.error || (loops.length > 0 && now - last > staleAfterMs)) ok = false;
       }
-      const stageState = states.get('stages');
       const firstError = [...states.values()].find((s) => s.error)?.error;
+      const chat = parts.chat?.health();
       return {
         ok,
-        lastRoundAt: stageState?.lastRoundIso ?? null,
+        lastRoundAt: states.get('stages')?.lastRoundIso ?? null,
         ...(firstError ? { error: firstError } : {}),
         loops: report,
-        ...(parts.chat ? { chat: parts.chat.health() } : {}),
+        ...(chat
+          ? { chat: { ...chat, ...(chat.lastError ? { lastError: brief(chat.lastError) } : {}) } }
+          : {}),
       };
     },
   };

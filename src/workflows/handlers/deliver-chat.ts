@@ -6,6 +6,7 @@ import {
   deliveryFailed,
   type OutboxClaim,
   releaseClaims,
+  renewClaim,
 } from '../../db/chat-outbox.ts';
 import type { Database } from '../../db/client.ts';
 import type { Logger } from '../../log.ts';
@@ -20,8 +21,8 @@ export type ChatDeliveryDeps = {
   workerId: string;
   /** Deliveries in flight at once; each holds only its own run. @default 4 */
   concurrency?: number;
-  /** How long one delivery may take before it counts as failed (its chat calls have their own timeouts). @default 45_000 */
-  timeoutMs?: number;
+  /** A delivery's lease, renewed while it runs; a process that dies holding one frees it after this. @default 60 */
+  leaseSeconds?: number;
   pollMs: number;
   /** Seconds to wait before retrying after `failures` failures in a row. @default 2 s, 4 s … 5 min */
   backoff?: (failures: number) => number;
@@ -43,26 +44,27 @@ export type ChatDelivery = JobHandler & {
 export function createChatDelivery(deps: ChatDeliveryDeps): ChatDelivery {
   const { database, surface, log, workerId } = deps;
   const concurrency = deps.concurrency ?? 4;
-  const timeoutMs = deps.timeoutMs ?? 45_000;
-  const leaseSeconds = Math.ceil(timeoutMs / 1000) + 15;
+  const leaseSeconds = deps.leaseSeconds ?? 60;
   const inFlight = new Map<string, Promise<void>>();
   const failing = new Map<string, string>();
   let stopping = false;
 
   async function deliverOne(claim: OutboxClaim): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
+    // The lease is renewed while the delivery runs (each chat call has its own timeout and
+    // bounded retries), so no other round or process takes this run's row meanwhile: one
+    // delivery per run at a time, however slow the chat service is.
+    const renew = setInterval(
+      () =>
+        void renewClaim(database.db, surface, workerId, claim, leaseSeconds).catch((error: Error) =>
+          log.warn('could not renew a chat delivery lease', { error: error.message }),
+        ),
+      (leaseSeconds * 1000) / 3,
+    );
     try {
-      await Promise.race([
-        deps.deliver(claim.runId),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000}s`)), timeoutMs);
-        }),
-      ]);
-      clearTimeout(timer);
+      await deps.deliver(claim.runId);
       failing.delete(claim.runId);
       await delivered(database.db, surface, workerId, claim);
     } catch (error) {
-      clearTimeout(timer);
       const message = (error as Error).message ?? String(error);
       const failures = claim.failures + 1;
       const backoff = (deps.backoff ?? backoffSeconds)(failures);
@@ -74,6 +76,8 @@ export function createChatDelivery(deps: ChatDeliveryDeps): ChatDelivery {
       } else {
         log.warn('chat delivery failed; it will be retried', fields);
       }
+    } finally {
+      clearInterval(renew);
     }
   }
 

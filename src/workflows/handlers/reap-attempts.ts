@@ -28,6 +28,9 @@ export type Reaper = JobHandler & {
   reap(all?: boolean): Promise<number>;
 };
 
+/** Rolls back the reaping of an attempt whose run only another Steward version can restore. */
+class HandedBack extends Error {}
+
 /**
  * Finds attempts whose worker went silent and reports them lost, so the run machine starts
  * the next attempt. Each attempt is reaped on its own: one run that cannot take the report
@@ -37,17 +40,19 @@ export function createReaper(deps: ReaperDeps): Reaper {
   const { database, jobs, engine, clock, log, workerId, leaseMs } = deps;
   let lastReap = Number.NEGATIVE_INFINITY;
 
-  async function candidates(all: boolean) {
+  function candidates(all: boolean, cutoff: Date) {
     const running = eq(stageAttempts.status, 'running');
-    if (all) return database.db.select().from(stageAttempts).where(running);
-    const cutoff = new Date((await clock.now(database.db)).getTime() - leaseMs);
     return database.db
       .select()
       .from(stageAttempts)
-      .where(and(running, lt(stageAttempts.heartbeatAt, cutoff)));
+      .where(all ? running : and(running, lt(stageAttempts.heartbeatAt, cutoff)));
   }
 
-  async function reapOne(attempt: Awaited<ReturnType<typeof candidates>>[number], all: boolean) {
+  async function reapOne(
+    attempt: Awaited<ReturnType<typeof candidates>>[number],
+    all: boolean,
+    cutoff: Date,
+  ) {
     const c: AttemptRef = {
       runId: attempt.runId,
       stage: attempt.stage as StageName,
@@ -56,45 +61,47 @@ export function createReaper(deps: ReaperDeps): Reaper {
     const error = all
       ? `worker ${attempt.workerId} was gone when ${workerId} started (the data dir lock proves it)`
       : `worker ${attempt.workerId} sent no heartbeat for ${Math.round(leaseMs / 1000)}s; the attempt is presumed lost`;
-    const lose = (report: boolean) =>
-      engine.transaction(async (tx, apply) => {
+    try {
+      return await engine.transaction(async (tx, apply) => {
+        const stillSilent = all ? undefined : lt(stageAttempts.heartbeatAt, cutoff);
         const [lease] = await tx
           .update(stageAttempts)
           .set({ status: 'lost', error, finishedAt: await clock.now(tx) })
-          .where(and(leaseOf(c), eq(stageAttempts.status, 'running')))
+          .where(and(leaseOf(c), eq(stageAttempts.status, 'running'), stillSilent))
           .returning();
-        if (!lease) return false;
+        if (!lease) return false; // it finished, or its heartbeat came back meanwhile
         if (attempt.jobId) await jobs.fail(QUEUE.stage, attempt.jobId, error, database.executorFor(tx));
-        if (report) {
-          await apply(
-            systemEvent(
-              c.runId,
-              { type: 'stage.failed', ...c, cause: 'lost', error },
-              `lost:${c.stage}:${c.attempt}`,
-            ),
-          );
-        }
+        const report = await apply(
+          systemEvent(
+            c.runId,
+            { type: 'stage.failed', ...c, cause: 'lost', error },
+            `lost:${c.stage}:${c.attempt}`,
+          ),
+        );
+        // Another Steward version wrote this run (a rolling upgrade): leave the attempt to it.
+        if (report.status === 'refused' && report.unrestorable) throw new HandedBack();
         return true;
       });
-    try {
-      return await lose(true);
     } catch (reportError) {
-      log.error('a lost attempt could not be reported to its run; ending its lease', {
+      if (reportError instanceof HandedBack) return false;
+      // Transient (the database): the attempt stays running, and the next round tries again.
+      log.error('a lost attempt could not be reported to its run; will try again', {
         runId: c.runId,
         stage: c.stage,
         attempt: c.attempt,
         error: (reportError as Error).message,
       });
-      return lose(false).catch(() => false);
+      return false;
     }
   }
 
   async function reap(all = false): Promise<number> {
     let reaped = 0;
-    for (const attempt of await candidates(all)) {
+    const cutoff = new Date((await clock.now(database.db)).getTime() - leaseMs);
+    for (const attempt of await candidates(all, cutoff)) {
       const c = { runId: attempt.runId, stage: attempt.stage as StageName, attempt: attempt.attempt };
       if (deps.isRunningHere(c)) continue;
-      if (await reapOne(attempt, all)) {
+      if (await reapOne(attempt, all, cutoff)) {
         reaped++;
         log.warn('stage attempt lost', {
           runId: c.runId,

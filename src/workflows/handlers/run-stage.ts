@@ -36,6 +36,9 @@ export type StageRunner = JobHandler & {
 };
 
 type Claim = AttemptRef & { jobId: string };
+
+/** How long an attempt handed back to another Steward version waits before it is due again. */
+const HAND_BACK_SECONDS = 30;
 type Abort = 'shutdown' | 'lost' | 'superseded';
 
 /**
@@ -70,7 +73,7 @@ export function createStageRunner(deps: StageRunnerDeps): StageRunner {
             runId: lease.runId,
             stage: lease.stage as StageName,
             attempt: lease.attempt,
-            jobId: lease.jobId ?? '',
+            jobId: lease.jobId as string,
           });
         }
         return claimed;
@@ -117,6 +120,22 @@ export function createStageRunner(deps: StageRunnerDeps): StageRunner {
         .returning({ attempt: stageAttempts.attempt });
       await jobs.complete(QUEUE.stage, c.jobId, database.executorFor(tx));
       if (lease && event) await apply(systemEvent(c.runId, event, `${status}:${c.stage}:${c.attempt}`));
+    });
+  }
+
+  /**
+   * Puts an attempt back in the queue, with a new job a little later, for a process that can
+   * restore its run: during a rolling upgrade an older Steward may claim a newer run's job.
+   */
+  function handBack(c: Claim): Promise<void> {
+    return database.db.transaction(async (tx) => {
+      const executor = database.executorFor(tx);
+      const jobId = await jobs.enqueueStage(executor, c, { startAfterSeconds: HAND_BACK_SECONDS });
+      await tx
+        .update(stageAttempts)
+        .set({ status: 'queued', workerId: null, jobId, startedAt: null, heartbeatAt: null })
+        .where(and(leaseOf(c), eq(stageAttempts.status, 'running')));
+      await jobs.complete(QUEUE.stage, c.jobId, executor);
     });
   }
 
@@ -207,6 +226,15 @@ export function createStageRunner(deps: StageRunnerDeps): StageRunner {
           `started:${c.stage}:${c.attempt}`,
         ),
       );
+      if (started.status === 'refused' && started.unrestorable) {
+        // Another Steward version wrote this run (a rolling upgrade): leave the attempt to it.
+        stageLog.warn('stage attempt handed back: this Steward cannot restore its run', {
+          run: started.run.number,
+          reason: started.message,
+        });
+        await handBack(c);
+        return;
+      }
       if (started.status === 'refused') {
         stageLog.info('stage attempt no longer wanted', { run: started.run.number, reason: started.message });
         await finish(c, 'released', `not started: ${started.message}`);
@@ -251,17 +279,13 @@ export function createStageRunner(deps: StageRunnerDeps): StageRunner {
     }
     const { message, detail, fatal } = describeFailure(error);
     stageLog.warn('stage failed', { error: message, fatal });
-    const failed = { type: 'stage.failed', stage: c.stage, attempt: c.attempt, error: message } as const;
-    try {
-      await finish(c, 'failed', detail, { ...failed, cause: fatal ? 'fatal' : 'error' });
-    } catch (reportError) {
-      // The run cannot take the report (its snapshot cannot be restored, say): end the lease
-      // anyway, so that the attempt is not reaped and reported again and again.
-      stageLog.error('stage failure could not be reported to its run', {
-        error: (reportError as Error).message,
-      });
-      await finish(c, 'failed', detail);
-    }
+    await finish(c, 'failed', detail, {
+      type: 'stage.failed',
+      stage: c.stage,
+      attempt: c.attempt,
+      cause: fatal ? 'fatal' : 'error',
+      error: message,
+    });
   }
 
   /** Progress events, at most one per `progressEveryMs` per attempt; losing one is harmless. */
@@ -366,7 +390,8 @@ export function describeFailure(error: unknown): { message: string; detail: stri
 
 function databaseCause(error: unknown): { message: string; code?: string } | undefined {
   for (let e = error as { code?: unknown; message?: string; cause?: unknown } | undefined; e; ) {
-    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) {
+    // A SQLSTATE from pg or PGlite (which also say how severe): not Node's EPIPE or EBUSY.
+    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && 'severity' in e) {
       return { message: e.message ?? 'unknown error', code: e.code };
     }
     e = e.cause as typeof e;
