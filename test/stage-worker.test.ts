@@ -2,12 +2,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findRun, stageAttemptsOf, timeline } from '../src/db/runs-repo.ts';
-import { chatOutbox, datasets, modelVersions, productionModels, stageAttempts } from '../src/db/schema.ts';
+import {
+  chatOutbox,
+  datasets,
+  modelVersions,
+  productionModels,
+  runs,
+  stageAttempts,
+} from '../src/db/schema.ts';
 import type { Logger } from '../src/log.ts';
 import { silentLogger } from '../src/log.ts';
 import type { StageSet } from '../src/stages/stage.ts';
 import { StageFailure } from '../src/stages/stage.ts';
 import type { StageStore } from '../src/stages/store.ts';
+import { MACHINE_VERSION } from '../src/workflows/pipeline-run.machine.ts';
 import { createInlineExecutor } from '../src/workflows/stage-executor.ts';
 import { createStageWorker, type StageWorkerDeps } from '../src/workflows/stage-worker.ts';
 import { stages as testStages } from './fixtures/test-stages.ts';
@@ -261,6 +269,26 @@ describe.each(backends())('job loop on %s', (backend) => {
     expect(failures.map((e) => (e.payload as { cause: string }).cause)).toEqual(['lost']);
     await other.tick();
     expect((await findRun(h.database.db, { id: run.id }))?.state).toBe('deployed');
+  });
+
+  it('hands an attempt back when its run was written by a Steward version this one cannot restore', async () => {
+    const { run } = await h.engine.createRun({ pipeline: 'demo', requestedBy: 'alice' });
+    // As if a newer Steward wrote the run during a rolling upgrade.
+    await h.database.db.update(runs).set({ machineVersion: 99 }).where(eq(runs.id, run.id));
+    const [before] = await stageAttemptsOf(h.database.db, run.id);
+    await h.worker.tick();
+    const [after] = await stageAttemptsOf(h.database.db, run.id);
+    expect(after).toMatchObject({ stage: 'ingest', attempt: 1, status: 'queued', workerId: null });
+    expect(after?.jobId).not.toBe(before?.jobId);
+    expect((await findRun(h.database.db, { id: run.id }))?.state).toBe('queued');
+
+    // The newer Steward (here: the same one, once the run is readable again) takes it up.
+    await h.database.db.update(runs).set({ machineVersion: MACHINE_VERSION }).where(eq(runs.id, run.id));
+    await h.database.db.execute(
+      sql`update pgboss.job set start_after = now() where id = ${after?.jobId}::uuid`,
+    );
+    await h.drain();
+    expect((await findRun(h.database.db, { id: run.id }))?.state).toBe('awaitingApproval');
   });
 
   it('reports a failure before the stage runs as that attempt’s failure, with its message, and does not retry a fatal one', async () => {

@@ -27,14 +27,16 @@ import {
   FINAL_STATES,
   MACHINE_VERSION,
   pipelineRunMachine,
-  type RunContext,
   type RunEvent,
   type RunKind,
   type RunPolicy,
   type RunState,
 } from './pipeline-run.machine.ts';
 import { hasRole, maxRole, Role } from './roles.ts';
-import { migrateSnapshot } from './snapshot-migrations.ts';
+import { type RunView, toView } from './run-view.ts';
+import { restoreSnapshot } from './snapshot-migrations.ts';
+
+export { type RunView, toView, type ViewableRun } from './run-view.ts';
 
 /** The id Steward itself acts under (workers, deadlines). */
 export const SYSTEM_ACTOR = 'steward';
@@ -56,27 +58,6 @@ export type ApplyRequest = {
   idempotencyKey: string;
   /** Free text for the audit trail ("why"). */
   reason?: string;
-};
-
-export type RunView = {
-  id: string;
-  number: number;
-  pipeline: string;
-  kind: RunKind;
-  state: RunState;
-  version: number;
-  requestedBy: string;
-  params: Record<string, string>;
-  createdAt: string;
-  updatedAt: string;
-  finishedAt: string | null;
-  deadline: string | null;
-  attempts: RunContext['attempts'];
-  approvals: RunContext['approvals'];
-  rejection: RunContext['rejection'];
-  error: RunContext['error'];
-  progress: RunContext['progress'];
-  summaries: RunContext['summaries'];
 };
 
 export type ApplyResult =
@@ -156,73 +137,9 @@ export async function roleOn(db: Queryable, userId: string, pipeline: string): P
   return role;
 }
 
-type MachineSnapshot = ReturnType<typeof pipelineRunMachine.resolveState>;
-
-/**
- * The run's snapshot as this machine version's, upgraded through the snapshot migrations
- * when an older version stored it; or why it cannot be restored (a newer or unknown
- * version, or a state this machine does not have).
- */
-function restore(
-  row: Pick<LockedRun, 'machineVersion' | 'snapshot'>,
-): { ok: true; snapshot: MachineSnapshot } | { ok: false; reason: string } {
-  const migrated = migrateSnapshot(row.snapshot, row.machineVersion);
-  if (!migrated.ok) return migrated;
-  const missing = (value: unknown) =>
-    typeof value !== 'string' || !(value in pipelineRunMachine.root.states)
-      ? `its state ${JSON.stringify(value) ?? 'undefined'} does not exist in run machine v${MACHINE_VERSION}`
-      : null;
-  const before = missing(migrated.snapshot.value);
-  if (before) return { ok: false, reason: before };
-  let snapshot: MachineSnapshot;
-  try {
-    snapshot = pipelineRunMachine.resolveState(
-      migrated.snapshot as Parameters<typeof pipelineRunMachine.resolveState>[0],
-    );
-  } catch (error) {
-    return {
-      ok: false,
-      reason: `its snapshot does not fit run machine v${MACHINE_VERSION} (${(error as Error).message})`,
-    };
-  }
-  // XState can resolve a snapshot into no state at all rather than throw.
-  const after = missing(snapshot.value);
-  if (after) return { ok: false, reason: after };
-  return { ok: true, snapshot };
-}
-
 /** The key an event is stored under: the caller's key scoped to the action and the actor. */
 const scopedKey = (request: ApplyRequest) =>
   `${request.event.type}:${request.actor}:${request.idempotencyKey}`;
-
-/** The run columns a view is made of. */
-export type ViewableRun = Omit<LockedRun, 'machineVersion' | 'seenSeq' | 'lockedAt'>;
-
-export function toView(row: ViewableRun): RunView {
-  // Read loosely: a run stored by another machine version may lack any of these.
-  const context: Partial<RunContext> =
-    (row.snapshot as { context?: Partial<RunContext> } | null)?.context ?? {};
-  return {
-    id: row.id,
-    number: row.number,
-    pipeline: row.pipeline,
-    kind: row.kind as RunKind,
-    state: row.state as RunState,
-    version: row.version,
-    requestedBy: row.requestedBy,
-    params: row.params,
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-    finishedAt: row.finishedAt?.toISOString() ?? null,
-    deadline: context.deadline ?? null,
-    attempts: context.attempts ?? {},
-    approvals: context.approvals ?? [],
-    rejection: context.rejection ?? null,
-    error: context.error ?? null,
-    progress: context.progress ?? null,
-    summaries: context.summaries ?? {},
-  };
-}
 
 export function createRunEngine({
   database,
@@ -272,12 +189,12 @@ export function createRunEngine({
     if (!row) throw notFound(request.run);
     if (row.seenSeq !== null) return { status: 'duplicate', run: toView(row), seq: row.seenSeq };
 
-    const restored = restore(row);
+    const restored = restoreSnapshot(row);
     const actor: Actor = { id: request.actor, role: await roleOn(tx, request.actor, row.pipeline) };
     // The database's clock was read with the lock, in the same round trip. That is the
     // transaction's start: never earlier than the run's last event, so times follow seq.
     const read = clock === databaseClock ? row.lockedAt : await clock.now(tx);
-    const at = read < row.updatedAt ? row.updatedAt : read;
+    const at = new Date(Math.max(read.getTime(), row.updatedAt.getTime()));
     const event = { ...request.event, at: at.toISOString(), actor } as RunEvent;
     if (!restored.ok) return cancelUnrestorable(tx, row, request, event, restored.reason);
     const snapshot = restored.snapshot;

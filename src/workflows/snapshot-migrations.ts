@@ -1,4 +1,7 @@
-import { MACHINE_VERSION } from './pipeline-run.machine.ts';
+import type { LockedRun } from '../db/runs-repo.ts';
+import { MACHINE_VERSION, pipelineRunMachine } from './pipeline-run.machine.ts';
+
+export type MachineSnapshot = ReturnType<typeof pipelineRunMachine.resolveState>;
 
 /** A persisted run snapshot as stored in `runs.snapshot`: XState's JSON, read loosely. */
 export type StoredSnapshot = { value?: unknown; status?: string; context?: Record<string, unknown> } & Record<
@@ -36,4 +39,37 @@ export function migrateSnapshot(
     upgraded = step(upgraded);
   }
   return { ok: true, snapshot: upgraded };
+}
+
+/**
+ * The run's snapshot as this machine version's, upgraded through the snapshot migrations
+ * when an older version stored it; or why it cannot be restored (a newer or unknown
+ * version, or a state this machine does not have).
+ */
+export function restoreSnapshot(
+  row: Pick<LockedRun, 'machineVersion' | 'snapshot'>,
+): { ok: true; snapshot: MachineSnapshot } | { ok: false; reason: string } {
+  const migrated = migrateSnapshot(row.snapshot, row.machineVersion);
+  if (!migrated.ok) return migrated;
+  const missing = (value: unknown) =>
+    typeof value !== 'string' || !(value in pipelineRunMachine.root.states)
+      ? `its state ${JSON.stringify(value) ?? 'undefined'} does not exist in run machine v${MACHINE_VERSION}`
+      : null;
+  const before = missing(migrated.snapshot.value);
+  if (before) return { ok: false, reason: before };
+  let snapshot: MachineSnapshot;
+  try {
+    snapshot = pipelineRunMachine.resolveState(
+      migrated.snapshot as Parameters<typeof pipelineRunMachine.resolveState>[0],
+    );
+  } catch (error) {
+    return {
+      ok: false,
+      reason: `its snapshot does not fit run machine v${MACHINE_VERSION} (${(error as Error).message})`,
+    };
+  }
+  // XState can resolve a snapshot into no state at all rather than throw.
+  const after = missing(snapshot.value);
+  if (after) return { ok: false, reason: after };
+  return { ok: true, snapshot };
 }
