@@ -1,10 +1,9 @@
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backends, type TestDatabase, testDatabase } from './helpers/database.ts';
-import { signedHeaders, slashCommand } from './helpers/fake-slack.ts';
+import { signedHeaders, slashCommand, startFakeSlack } from './helpers/fake-slack.ts';
 import {
   cli,
   eventually,
@@ -18,40 +17,6 @@ import {
 
 const SECRET = 'hang-test-secret';
 
-/** A Slack Web API that answers everything except `chat.update`, which it never answers. */
-async function hangingSlack() {
-  const calls: string[] = [];
-  const held: http.ServerResponse[] = [];
-  let ts = 1_700_000_000;
-  const server = http.createServer((req, res) => {
-    const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0] ?? '';
-    req.resume();
-    req.on('end', () => {
-      calls.push(method);
-      if (method === 'chat.update') {
-        held.push(res);
-        return;
-      }
-      const reply: Record<string, unknown> = { ok: true };
-      if (method === 'auth.test') Object.assign(reply, { user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T1' });
-      if (method === 'chat.postMessage') Object.assign(reply, { channel: 'C_ML', ts: `${++ts}.000100` });
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(reply));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `http://127.0.0.1:${port}/api/`,
-    calls,
-    close: () => {
-      for (const res of held) res.destroy();
-      server.closeAllConnections();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
 describe.each(backends())('a Slack that never answers, on %s', (backend) => {
   const procs: Proc[] = [];
   const cleanups: (() => Promise<void>)[] = [];
@@ -61,7 +26,8 @@ describe.each(backends())('a Slack that never answers, on %s', (backend) => {
   });
 
   it('neither slows runs started from the CLI nor keeps steward start from stopping', async () => {
-    const slack = await hangingSlack();
+    // Slack answers everything except `chat.update`, which it never answers.
+    const slack = await startFakeSlack({ hang: ['chat.update'] });
     cleanups.push(slack.close);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-hang-'));
     const env: NodeJS.ProcessEnv = {
@@ -111,7 +77,11 @@ describe.each(backends())('a Slack that never answers, on %s', (backend) => {
       body,
     });
     expect(response.status).toBe(200);
-    await eventually(async () => slack.calls.includes('chat.update'), 30_000, 'an update to hang');
+    await eventually(
+      async () => slack.calls.some((c) => c.method === 'chat.update'),
+      30_000,
+      'an update to hang',
+    );
 
     const whileHung = await timeToGate();
     expect(whileHung).toBeLessThan(2 * baseline + 500);

@@ -171,6 +171,28 @@ describe.each(backends())('job loop on %s', (backend) => {
   const production = async (pipeline: string) =>
     (await h.database.db.select().from(productionModels).where(eq(productionModels.pipeline, pipeline)))[0];
 
+  /**
+   * Approves `run`, lets deploy attempt 1 hang on the harness's worker, and has a second
+   * worker find it silent and reap it: attempt 2 is queued while attempt 1 still runs.
+   */
+  async function supersedeDeploy(run: { id: string; number: number }) {
+    await h.engine.apply({
+      run: { number: run.number },
+      event: { type: 'approval.grant' },
+      actor: 'bob',
+      idempotencyKey: 'ok',
+    });
+    const first = h.worker.tick();
+    await until('deploy attempt 1 to hang', async () => deployGates.get(run.number));
+    await h.database.db
+      .update(stageAttempts)
+      .set({ heartbeatAt: new Date(Date.now() - 3_600_000) })
+      .where(and(eq(stageAttempts.runId, run.id), eq(stageAttempts.stage, 'deploy')));
+    const other = worker({ leaseMs: 1000 });
+    expect(await other.reap()).toBe(1);
+    return { first, other };
+  }
+
   it('leaves production where it was when the run is cancelled during deploying', async () => {
     const run = await toGate({ sleep_deploy: '400' });
     const before = await production('demo');
@@ -210,21 +232,7 @@ describe.each(backends())('job loop on %s', (backend) => {
 
   it('keeps what the current attempt stored, and nothing from an attempt that was superseded', async () => {
     const run = await toGate({ hold_deploy: '1' });
-    await h.engine.apply({
-      run: { number: run.number },
-      event: { type: 'approval.grant' },
-      actor: 'bob',
-      idempotencyKey: 'ok',
-    });
-    // Attempt 1 runs on the harness's worker and hangs; a second worker finds it silent.
-    const first = h.worker.tick();
-    await until('deploy attempt 1 to hang', async () => deployGates.get(run.number));
-    await h.database.db
-      .update(stageAttempts)
-      .set({ heartbeatAt: new Date(Date.now() - 3_600_000) })
-      .where(and(eq(stageAttempts.runId, run.id), eq(stageAttempts.stage, 'deploy')));
-    const other = worker({ leaseMs: 1000 });
-    expect(await other.reap()).toBe(1);
+    const { first, other } = await supersedeDeploy(run);
     await other.tick(); // attempt 2 deploys
     expect((await findRun(h.database.db, { id: run.id }))?.state).toBe('deployed');
     expect(await production('demo')).toMatchObject({ version: 2, runId: run.id });
@@ -243,20 +251,7 @@ describe.each(backends())('job loop on %s', (backend) => {
 
   it('records nothing from an attempt that fails after it was superseded', async () => {
     const run = await toGate({ hold_deploy: '1', fail_held: '1' });
-    await h.engine.apply({
-      run: { number: run.number },
-      event: { type: 'approval.grant' },
-      actor: 'bob',
-      idempotencyKey: 'ok',
-    });
-    const first = h.worker.tick();
-    await until('deploy attempt 1 to hang', async () => deployGates.get(run.number));
-    await h.database.db
-      .update(stageAttempts)
-      .set({ heartbeatAt: new Date(Date.now() - 3_600_000) })
-      .where(and(eq(stageAttempts.runId, run.id), eq(stageAttempts.stage, 'deploy')));
-    const other = worker({ leaseMs: 1000 });
-    expect(await other.reap()).toBe(1);
+    const { first, other } = await supersedeDeploy(run);
     deployGates.get(run.number)?.open(); // attempt 1 now fails, too late
     await first;
     const attempts = (await stageAttemptsOf(h.database.db, run.id)).filter((a) => a.stage === 'deploy');
