@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { z } from 'zod';
 import type { Database } from '../db/client.ts';
@@ -98,7 +99,7 @@ export function createHttpServer({
 
   function authorize(req: http.IncomingMessage) {
     if (apiToken) {
-      if (req.headers.authorization !== `Bearer ${apiToken}`) {
+      if (!sameSecret(req.headers.authorization ?? '', `Bearer ${apiToken}`)) {
         throw new StewardError(
           'UNAUTHORIZED',
           'missing or wrong API token: send `Authorization: Bearer $STEWARD_API_TOKEN`',
@@ -181,8 +182,17 @@ export function createHttpServer({
 
   return http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    // Bolt verifies Slack's signature (and its 5-minute window) before anything else.
-    if (slack && url.pathname.startsWith('/slack/')) return slack(req, res);
+    // Bolt verifies Slack's signature and that the request is not older than 5 minutes; one
+    // stamped more than 5 minutes in the future is refused here, before it reaches Bolt.
+    if (slack && url.pathname.startsWith('/slack/')) {
+      if (isFromTheFuture(req.headers['x-slack-request-timestamp'])) {
+        log.warn('slack request refused: its timestamp is more than 5 minutes ahead');
+        return send(res, 401, {
+          error: { code: 'UNAUTHORIZED', message: 'request timestamp is in the future' },
+        });
+      }
+      return slack(req, res);
+    }
     route(req, url)
       .then(([status, body]) => send(res, status, body))
       .catch((error: unknown) => {
@@ -223,4 +233,18 @@ function send(res: http.ServerResponse, status: number, body: unknown) {
     'content-length': Buffer.byteLength(text),
   });
   res.end(text);
+}
+
+/** Compares two secrets in constant time (hashing first evens out their lengths). */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/** Slack's replay window, in seconds, applied in both directions. */
+const SLACK_WINDOW_SECONDS = 5 * 60;
+
+function isFromTheFuture(header: string | string[] | undefined): boolean {
+  const seconds = Number(Array.isArray(header) ? header[0] : header);
+  return Number.isFinite(seconds) && seconds - Date.now() / 1000 > SLACK_WINDOW_SECONDS;
 }
