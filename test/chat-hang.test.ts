@@ -1,15 +1,12 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { backends, type TestDatabase, testDatabase } from './helpers/database.ts';
+import { backends } from './helpers/database.ts';
 import { signedHeaders, slashCommand, startFakeSlack } from './helpers/fake-slack.ts';
 import {
   cli,
   eventually,
   kill,
-  PIPELINES,
   type Proc,
+  processEnv,
   spawnSteward,
   waitForState,
   waitUntilUp,
@@ -29,28 +26,15 @@ describe.each(backends())('a Slack that never answers, on %s', (backend) => {
     // Slack answers everything except `chat.update`, which it never answers.
     const slack = await startFakeSlack({ hang: ['chat.update'] });
     cleanups.push(slack.close);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-hang-'));
-    const env: NodeJS.ProcessEnv = {
-      STEWARD_DATA_DIR: path.join(dir, 'data'),
-      STEWARD_PIPELINES_DIR: PIPELINES,
+    const { env, cleanup } = await processEnv(backend, {
       STEWARD_ADMINS: 'local,U_ALICE',
       STEWARD_SHUTDOWN_GRACE_SECONDS: '2',
-      STEWARD_LOG_LEVEL: 'info',
-      PORT: '0',
-      DATABASE_URL: '',
+      STEWARD_LEASE_SECONDS: '30',
       SLACK_BOT_TOKEN: 'xoxb-test',
       SLACK_SIGNING_SECRET: SECRET,
       SLACK_API_URL: slack.url,
-    };
-    let db: TestDatabase | undefined;
-    if (backend === 'postgres') {
-      db = await testDatabase('postgres');
-      env.DATABASE_URL = db.url;
-    }
-    cleanups.push(async () => {
-      await db?.close();
-      fs.rmSync(dir, { recursive: true, force: true });
     });
+    cleanups.push(cleanup);
     const server = spawnSteward(['start'], env);
     procs.push(server);
     await waitUntilUp(server);

@@ -2,20 +2,8 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChatInbox, type InboxRequest } from '../src/bot/chat-inbox.ts';
 import { chatInbox } from '../src/db/schema.ts';
-import type { Logger } from '../src/log.ts';
 import { backends, type TestDatabase, testDatabase } from './helpers/database.ts';
-
-function recordingLogger() {
-  const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
-  const logger: Logger = {
-    debug: (message, fields) => lines.push({ level: 'debug', message, ...(fields ? { fields } : {}) }),
-    info: (message, fields) => lines.push({ level: 'info', message, ...(fields ? { fields } : {}) }),
-    warn: (message, fields) => lines.push({ level: 'warn', message, ...(fields ? { fields } : {}) }),
-    error: (message, fields) => lines.push({ level: 'error', message, ...(fields ? { fields } : {}) }),
-    child: () => logger,
-  };
-  return { logger, lines };
-}
+import { recordingLogger } from './helpers/logger.ts';
 
 describe.each(backends())('chat inbox on %s', (backend) => {
   let t: TestDatabase;

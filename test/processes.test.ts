@@ -1,15 +1,14 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { backends, type TestDatabase, testDatabase } from './helpers/database.ts';
+import { backends } from './helpers/database.ts';
 import {
   cli,
   eventually,
   kill,
-  PIPELINES,
   type Proc,
+  processEnv,
   show,
   spawnSteward,
   waitForState,
@@ -30,25 +29,8 @@ describe.each(backends())('steward processes on %s', (backend) => {
   });
 
   async function setup() {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-proc-'));
-    const env: NodeJS.ProcessEnv = {
-      STEWARD_DATA_DIR: path.join(dir, 'data'),
-      STEWARD_PIPELINES_DIR: PIPELINES,
-      STEWARD_ADMINS: 'local,bob',
-      STEWARD_LEASE_SECONDS: '2',
-      STEWARD_LOG_LEVEL: 'info',
-      PORT: '0',
-      DATABASE_URL: '',
-    };
-    let db: TestDatabase | undefined;
-    if (backend === 'postgres') {
-      db = await testDatabase('postgres');
-      env.DATABASE_URL = db.url;
-    }
-    cleanups.push(async () => {
-      await db?.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    });
+    const { env, dir, cleanup } = await processEnv(backend, { STEWARD_ADMINS: 'local,bob' });
+    cleanups.push(cleanup);
     return { env, deployLog: path.join(dir, 'deployments.log') };
   }
 

@@ -1,15 +1,14 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { backends, type TestDatabase, testDatabase } from './helpers/database.ts';
+import { backends } from './helpers/database.ts';
 import { blockAction, signedHeaders, startFakeSlack } from './helpers/fake-slack.ts';
 import {
   cli,
   eventually,
   kill,
-  PIPELINES,
   type Proc,
+  processEnv,
   show,
   spawnSteward,
   waitForState,
@@ -32,30 +31,17 @@ describe.each(backends())('a Slack click across a crash, on %s', (backend) => {
   });
 
   async function setup() {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-slack-crash-'));
     const fake = await startFakeSlack();
-    const env: NodeJS.ProcessEnv = {
-      STEWARD_DATA_DIR: path.join(dir, 'data'),
-      STEWARD_PIPELINES_DIR: PIPELINES,
+    const { env, dir, cleanup } = await processEnv(backend, {
       STEWARD_ADMINS: 'local,U_BOB',
-      STEWARD_LEASE_SECONDS: '2',
-      STEWARD_LOG_LEVEL: 'info',
       SLACK_BOT_TOKEN: 'xoxb-crash-test',
       SLACK_SIGNING_SECRET: SECRET,
       SLACK_API_URL: fake.url,
       STEWARD_CRASH_AT: '',
-      PORT: '0',
-      DATABASE_URL: '',
-    };
-    let db: TestDatabase | undefined;
-    if (backend === 'postgres') {
-      db = await testDatabase('postgres');
-      env.DATABASE_URL = db.url;
-    }
+    });
     cleanups.push(async () => {
       await fake.close();
-      await db?.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+      await cleanup();
     });
     return { env, deployLog: path.join(dir, 'deployments.log') };
   }

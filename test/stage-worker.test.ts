@@ -10,7 +10,6 @@ import {
   runs,
   stageAttempts,
 } from '../src/db/schema.ts';
-import type { Logger } from '../src/log.ts';
 import { silentLogger } from '../src/log.ts';
 import type { StageSet } from '../src/stages/stage.ts';
 import { StageFailure } from '../src/stages/stage.ts';
@@ -21,6 +20,7 @@ import { createStageWorker, type StageWorkerDeps } from '../src/workflows/stage-
 import { stages as testStages } from './fixtures/test-stages.ts';
 import { backends } from './helpers/database.ts';
 import { demoSpec, type EngineHarness, engineHarness } from './helpers/engine.ts';
+import { recordingLogger } from './helpers/logger.ts';
 
 /** A store that writes what the real one writes at evaluate (a model version) and deploy (production). */
 const recordingStore: StageStore = {
@@ -82,22 +82,6 @@ function gate() {
     open = resolve;
   });
   return { opened, open };
-}
-
-function capturingLogger(): Logger & { entries: { level: string; message: string; fields?: object }[] } {
-  const entries: { level: string; message: string; fields?: object }[] = [];
-  const logger = {
-    entries,
-    debug: () => {},
-    info: (message: string, fields?: object) =>
-      entries.push({ level: 'info', message, ...(fields ? { fields } : {}) }),
-    warn: (message: string, fields?: object) =>
-      entries.push({ level: 'warn', message, ...(fields ? { fields } : {}) }),
-    error: (message: string, fields?: object) =>
-      entries.push({ level: 'error', message, ...(fields ? { fields } : {}) }),
-    child: () => logger,
-  };
-  return logger;
 }
 
 async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
@@ -393,7 +377,7 @@ describe.each(backends())('job loop on %s', (backend) => {
     const { run } = await h.engine.createRun({ pipeline: 'once', requestedBy: 'alice' });
     await h.drain();
     let failuresLeft = 5;
-    const log = capturingLogger();
+    const { logger: log, lines } = recordingLogger();
     const delivered: string[] = [];
     const flaky = worker({
       log,
@@ -410,9 +394,7 @@ describe.each(backends())('job loop on %s', (backend) => {
       await sleep(50);
     }
     expect(delivered).toEqual([run.id]);
-    const errors = log.entries.filter(
-      (e) => e.level === 'error' && e.message.includes('not getting through'),
-    );
+    const errors = lines.filter((e) => e.level === 'error' && e.message.includes('not getting through'));
     expect(errors.length).toBeGreaterThanOrEqual(1);
     expect(errors[0]?.fields).toMatchObject({ runId: run.id, error: 'slack said: service_unavailable' });
   });

@@ -1,13 +1,50 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli.ts';
 import { noStore } from '../../src/stages/store.ts';
 import type { RunDetail } from '../../src/workflows/run-service.ts';
+import { type Backend, type TestDatabase, testDatabase } from './database.ts';
 
 const LAUNCHER = fileURLToPath(new URL('../fixtures/steward.ts', import.meta.url));
 export const PIPELINES = fileURLToPath(new URL('../fixtures/pipelines', import.meta.url));
 const STAGES = new URL('../fixtures/test-stages.ts', import.meta.url);
+
+/**
+ * The environment of a `steward` process test: a fresh data dir, the test pipelines, a
+ * two-second lease, and on PostgreSQL a database of its own. `cleanup` removes both.
+ */
+export async function processEnv(
+  backend: Backend,
+  extra: NodeJS.ProcessEnv = {},
+): Promise<{ env: NodeJS.ProcessEnv; dir: string; cleanup(): Promise<void> }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-proc-'));
+  const env: NodeJS.ProcessEnv = {
+    STEWARD_DATA_DIR: path.join(dir, 'data'),
+    STEWARD_PIPELINES_DIR: PIPELINES,
+    STEWARD_LEASE_SECONDS: '2',
+    STEWARD_LOG_LEVEL: 'info',
+    PORT: '0',
+    DATABASE_URL: '',
+    ...extra,
+  };
+  let db: TestDatabase | undefined;
+  if (backend === 'postgres') {
+    db = await testDatabase('postgres');
+    env.DATABASE_URL = db.url;
+  }
+  return {
+    env,
+    dir,
+    async cleanup() {
+      await db?.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 export type Proc = { child: ChildProcess; output(): string; exited: Promise<number | null> };
 

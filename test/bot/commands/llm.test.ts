@@ -12,22 +12,10 @@ import {
 } from '../../../src/bot/commands/llm.ts';
 import { parseIntentByRules } from '../../../src/bot/commands/rules.ts';
 import { StewardError } from '../../../src/errors.ts';
-import type { Logger } from '../../../src/log.ts';
+import { recordingLogger } from '../../helpers/logger.ts';
 import { type Reply, ScriptedChatModel, toolCall } from './scripted-model.ts';
 
 const pipelines = ['churn', 'housing'];
-
-function recordingLogger() {
-  const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
-  const logger: Logger = {
-    debug: (message, fields) => lines.push({ level: 'debug', message, ...(fields ? { fields } : {}) }),
-    info: (message, fields) => lines.push({ level: 'info', message, ...(fields ? { fields } : {}) }),
-    warn: (message, fields) => lines.push({ level: 'warn', message, ...(fields ? { fields } : {}) }),
-    error: (message, fields) => lines.push({ level: 'error', message, ...(fields ? { fields } : {}) }),
-    child: () => logger,
-  };
-  return { logger, lines };
-}
 
 async function ask(text: string, replies: Reply[], options: { delayMs?: number; timeoutMs?: number } = {}) {
   const model = new ScriptedChatModel(replies, { ...(options.delayMs ? { delayMs: options.delayMs } : {}) });
