@@ -74,6 +74,8 @@ export const runEvents = pgTable(
     seq: integer('seq').notNull(),
     type: text('type').notNull(),
     actor: text('actor').notNull(),
+    /** The credential's user when an admin acted for `actor` ("U02 via local"); null otherwise. */
+    via: text('via'),
     idempotencyKey: text('idempotency_key').notNull(),
     fromState: text('from_state'),
     toState: text('to_state').notNull(),
@@ -279,3 +281,34 @@ export const chatInbox = pgTable(
     check('chat_inbox_status', sql`${t.status} in ('pending', 'done', 'failed')`),
   ],
 );
+
+/**
+ * Per-person API tokens. Only a SHA-256 of the token is kept: it is shown once, when
+ * created. A request bearing it acts as `userId`.
+ */
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id').notNull(),
+    name: text('name').notNull(),
+    hash: text('hash').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [uniqueIndex('api_tokens_hash').on(t.hash), index('api_tokens_user').on(t.userId)],
+);
+
+/**
+ * Browser sessions, made when the start URL's token is exchanged for a cookie. Only a
+ * SHA-256 of the cookie is kept; `csrf` is sent back with every request that changes something.
+ */
+export const sessions = pgTable('sessions', {
+  hash: text('hash').primaryKey(),
+  userId: text('user_id').notNull(),
+  csrf: text('csrf').notNull(),
+  createdAt: createdAt(),
+  expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+});
