@@ -635,11 +635,11 @@ async function main() {
   gateRuns = waiting.map((r) => ({ number: r.number, version: r.version }));
   const steward = createHttpServer({
     service,
+    roles,
     database: t.database,
     log: silentLogger,
-    apiToken: undefined,
     version: 'bench',
-    slack: bot.handler,
+    ...(bot.http ? { slack: bot.http } : {}),
   });
   const stewardPort = await listen(steward);
   const bare = bareBolt(fake.url);

@@ -9,11 +9,14 @@ import { type Database, migrateDatabase, openDatabase } from './db/client.ts';
 import { grantRole } from './db/runs-repo.ts';
 import { StewardError } from './errors.ts';
 import { createHealthCheck } from './http/health.ts';
-import { createHttpServer, LOCAL_USER } from './http/server.ts';
+import { ensureLocalSecret } from './http/local-secret.ts';
+import { createHttpServer } from './http/server.ts';
 import type { Logger } from './log.ts';
 import { createDirectoryCatalog, type PipelineCatalog } from './stages/catalog.ts';
 import { createStageStore, type StageStore } from './stages/store.ts';
+import { type Access, createAccess } from './workflows/access.ts';
 import { type Clock, databaseClock } from './workflows/clock.ts';
+import { API_USER, LOCAL_USER, type Principal } from './workflows/identity.ts';
 import { createJobQueue, type JobQueue } from './workflows/jobs.ts';
 import { createRoleService } from './workflows/role-service.ts';
 import { createRunEngine, type RunEngine } from './workflows/run-engine.ts';
@@ -37,6 +40,11 @@ export type AppOptions = {
   /** @default the `*.yaml` specs in config.pipelinesDir */
   catalog?: PipelineCatalog;
   clock?: Clock;
+  /**
+   * Who this process acts as when it opens the database itself (the CLI without a server):
+   * made an admin, because its database credentials allow anything anyway.
+   */
+  databaseUser?: string;
 };
 
 export type App = {
@@ -47,6 +55,8 @@ export type App = {
   engine: RunEngine;
   service: RunService;
   worker: StageWorker;
+  /** What `principal` may do, checked against the database as each request is made. */
+  access(principal: Principal): Access;
   /** Starts the HTTP server and records its port in the data dir lock. */
   listen(): Promise<http.Server>;
   /** Stops the worker (releasing running stages after `graceMs`), the server, the queue and the database. */
@@ -65,7 +75,7 @@ export async function openApp(options: AppOptions): Promise<App> {
   let jobs: JobQueue | undefined;
   try {
     await migrateDatabase(database, config.databaseUrl);
-    await seedAdmins(database, config);
+    await seedAdmins(database, config, options.databaseUser);
     jobs = await createJobQueue({ database, log: log.child({ part: 'jobs' }), supervise: true });
   } catch (error) {
     await jobs?.stop().catch(() => {});
@@ -133,15 +143,20 @@ export async function openApp(options: AppOptions): Promise<App> {
     engine,
     service,
     worker,
+    access: (principal) => createAccess({ database, service, roles }, principal),
     async listen() {
       const httpServer = createHttpServer({
         service,
+        roles,
         database,
         log: log.child({ part: 'http' }),
-        apiToken: config.apiToken,
         version: VERSION,
+        localSecret: ensureLocalSecret(config.dataDir),
+        ...(config.apiToken ? { apiToken: config.apiToken } : {}),
+        ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+        allowedHosts: config.allowedHosts,
         health: createHealthCheck({ database, worker: () => worker.health() }),
-        ...(bot?.handler ? { slack: bot.handler } : {}),
+        ...(bot?.http ? { slack: bot.http } : {}),
       });
       await bot?.start();
       await new Promise<void>((resolve, reject) => {
@@ -204,11 +219,21 @@ export async function createIntentParser(config: Config, log: Logger): Promise<I
   return createLlmIntentParser({ model: await createChatModel(config.llm), log: log.child({ part: 'llm' }) });
 }
 
-/** STEWARD_ADMINS are admins everywhere; on the embedded default the local user is too. */
-async function seedAdmins(database: Database, config: Config): Promise<void> {
-  const admins = new Set(config.admins);
-  if (database.kind === 'pglite') admins.add(LOCAL_USER);
-  for (const userId of admins) {
-    await grantRole(database.db, { userId, role: 'admin', grantedBy: 'STEWARD_ADMINS' });
+/**
+ * Admins everywhere: STEWARD_ADMINS; `local`, whom only the data dir's owner can be (its
+ * secret is readable by them alone); `api` while STEWARD_API_TOKEN is set; and the CLI that
+ * opens the database itself.
+ */
+async function seedAdmins(
+  database: Database,
+  config: Config,
+  databaseUser: string | undefined,
+): Promise<void> {
+  const admins = new Map<string, string>(config.admins.map((id) => [id, 'STEWARD_ADMINS']));
+  admins.set(LOCAL_USER, 'local secret');
+  if (config.apiToken) admins.set(API_USER, 'STEWARD_API_TOKEN');
+  if (databaseUser) admins.set(databaseUser, 'database credentials');
+  for (const [userId, grantedBy] of admins) {
+    await grantRole(database.db, { userId, role: 'admin', grantedBy });
   }
 }

@@ -1,19 +1,31 @@
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { type App, type AppOptions, createIntentParser, openApp, VERSION } from './app.ts';
-import { formatDetail, formatModels, formatRuns } from './cli/format.ts';
+import {
+  formatDetail,
+  formatGrants,
+  formatModels,
+  formatRuns,
+  formatTokens,
+  formatWhoAmI,
+} from './cli/format.ts';
 import { type Config, loadConfig } from './config.ts';
+import { useToken } from './db/credentials-repo.ts';
 import { describeHolder, readLock } from './db/lock.ts';
 import { isStewardError, StewardError } from './errors.ts';
-import { createHttpRunService } from './http/client.ts';
-import { LOCAL_USER } from './http/server.ts';
+import { createHttpAccess } from './http/client.ts';
+import { readLocalSecret, secretPath } from './http/local-secret.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createDirectoryCatalog, parseSpec } from './stages/catalog.ts';
 import { pipelineJsonSchema } from './stages/spec.ts';
+import type { Access } from './workflows/access.ts';
 import { stateLabel } from './workflows/explain.ts';
+import { LOCAL_USER, type Principal } from './workflows/identity.ts';
+import { Role } from './workflows/roles.ts';
 import { isFinal, type RunView } from './workflows/run-engine.ts';
-import { MAX_RUN_NUMBER, noSuchRunNumber, parseRunNumber, type RunService } from './workflows/run-service.ts';
+import { MAX_RUN_NUMBER, noSuchRunNumber, parseRunNumber } from './workflows/run-service.ts';
 
 const USAGE = `steward ${VERSION}: chat-ops for machine learning
 
@@ -29,12 +41,21 @@ Usage:
   steward cancel <run> [--reason text]   cancel a run that has not finished
   steward intent "<text>"                what Steward understands from a sentence, as JSON
   steward models [pipeline]              model versions and which is in production   [--json]
+  steward grant <user> <role> [pipeline] give a role: viewer, operator, approver, admin
+  steward revoke <user> [pipeline]       take a global (or per-pipeline) role away
+  steward roles                          every grant   [--json]
+  steward whoami                         who the CLI acts as, and their roles   [--json]
+  steward token create <user>            a personal API token, printed once   [--name laptop]
+  steward token list                     tokens (an admin sees everyone's)   [--json]
+  steward token revoke <id>              revoke a token
   steward pipeline validate <file>       check a pipeline spec; lists every problem
   steward pipeline schema                print the spec's JSON Schema (for editors)
 
-Every command that acts takes --as <user-id> (default: ${LOCAL_USER}).
+Who acts is the credential's user: on this machine, the data dir's secret (the admin
+\`${LOCAL_USER}\`); with STEWARD_TOKEN, that token's user; with DATABASE_URL and no server,
+the admin cli:<you>@<host>. An admin may act for someone else with --as <user-id>.
 While \`steward start\` holds the embedded database, the CLI talks to it over HTTP;
-STEWARD_URL points the CLI at a remote Steward instead.`;
+STEWARD_URL points the CLI at a remote Steward instead (with STEWARD_TOKEN).`;
 
 export type MainOverrides = Partial<Pick<AppOptions, 'stagesModule' | 'executor' | 'catalog' | 'store'>>;
 
@@ -60,6 +81,7 @@ export async function main(
       pipeline: { type: 'string' },
       state: { type: 'string' },
       limit: { type: 'string' },
+      name: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },
@@ -75,7 +97,7 @@ export async function main(
   }
   const config = loadConfig(env);
   const log = createLogger({ level: config.logLevel });
-  const as = values.as ?? LOCAL_USER;
+  const as = values.as ? { as: values.as } : {};
 
   switch (command) {
     case 'start':
@@ -96,8 +118,8 @@ export async function main(
       } catch (error) {
         return fail(io, error);
       }
-      return withService(config, log, command, overrides, async (service, app) => {
-        const { run } = await service.start({ pipeline, params, requestedBy: as });
+      return withAccess(async (service, app) => {
+        const { run } = await service.start({ pipeline, params, ...as });
         if (!values.wait) {
           io.out(
             values.json ? JSON.stringify(run) : `#${run.number} ${run.pipeline} ${stateLabel(run.state)}`,
@@ -148,7 +170,7 @@ export async function main(
       });
     }
     case 'runs':
-      return withService(config, log, command, overrides, async (service) => {
+      return withAccess(async (service) => {
         const runs = await service.list({
           ...(values.pipeline ? { pipeline: values.pipeline } : {}),
           ...(values.state ? { states: values.state.split(',') } : {}),
@@ -161,7 +183,7 @@ export async function main(
       const number = parseRunNumber(args[0]);
       if (!number) return usage(io, 'show needs a run number: steward show 12');
       if (number > MAX_RUN_NUMBER) return fail(io, noSuchRunNumber(args[0] ?? ''));
-      return withService(config, log, command, overrides, async (service) => {
+      return withAccess(async (service) => {
         const detail = await service.show({ number });
         io.out(values.json ? JSON.stringify(detail, null, 2) : formatDetail(detail));
         return 0;
@@ -173,11 +195,11 @@ export async function main(
       const number = parseRunNumber(args[0]);
       if (!number) return usage(io, `${command} needs a run number: steward ${command} 12`);
       if (number > MAX_RUN_NUMBER) return fail(io, noSuchRunNumber(args[0] ?? ''));
-      return withService(config, log, command, overrides, async (service) => {
+      return withAccess(async (service) => {
         const result = await service.act({
           run: { number },
           action: command,
-          as,
+          ...as,
           ...(values.reason ? { reason: values.reason } : {}),
         });
         const note = result.status === 'duplicate' ? ' (already applied)' : '';
@@ -201,34 +223,130 @@ export async function main(
       }
     }
     case 'models':
-      return withService(config, log, command, overrides, async (service) => {
+      return withAccess(async (service) => {
         const models = await service.models(args[0]);
         io.out(values.json ? JSON.stringify(models, null, 2) : formatModels(models));
         return 0;
       });
+    case 'whoami':
+      return withAccess(async (access) => {
+        const me = await access.whoami();
+        io.out(values.json ? JSON.stringify(me, null, 2) : formatWhoAmI(me));
+        return 0;
+      });
+    case 'roles':
+      return withAccess(async (access) => {
+        const grants = await access.roles();
+        io.out(values.json ? JSON.stringify(grants, null, 2) : formatGrants(grants));
+        return 0;
+      });
+    case 'grant': {
+      const [user, role, pipeline] = args;
+      const parsed = Role.safeParse(role);
+      if (!user || !parsed.success)
+        return usage(io, 'write `steward grant <user> <viewer|operator|approver|admin> [pipeline]`');
+      return withAccess(async (access) => {
+        await access.grant({ user, role: parsed.data, ...(pipeline ? { pipeline } : {}) });
+        io.out(`${user} is ${parsed.data} ${pipeline ? `on ${pipeline}` : 'everywhere'}`);
+        return 0;
+      });
+    }
+    case 'revoke': {
+      const [user, pipeline] = args;
+      if (!user) return usage(io, 'write `steward revoke <user> [pipeline]`');
+      return withAccess(async (access) => {
+        const removed = await access.revoke({ user, ...(pipeline ? { pipeline } : {}) });
+        if (!removed) {
+          io.err(`${user} held no ${pipeline ? `role on ${pipeline}` : 'global role'}; nothing changed`);
+          return 1;
+        }
+        io.out(`${user} no longer has a ${pipeline ? `role on ${pipeline}` : 'global role'}`);
+        return 0;
+      });
+    }
+    case 'token':
+      return tokenCommand(args);
     default:
       return usage(io, `unknown command \`${command}\``);
   }
 
-  async function withService(
-    cfg: Config,
-    logger: Logger,
-    cmd: string,
-    over: MainOverrides,
-    fn: (service: RunService, app: App | undefined) => Promise<number>,
-  ): Promise<number> {
+  async function tokenCommand([sub, arg]: string[]): Promise<number> {
+    if (sub === 'create') {
+      if (!arg) return usage(io, 'write `steward token create <user> [--name laptop]`');
+      return withAccess(async (access) => {
+        const created = await access.createToken({
+          user: arg,
+          ...(values.name ? { name: values.name } : {}),
+        });
+        if (values.json) io.out(JSON.stringify(created, null, 2));
+        else {
+          io.out(created.token);
+          io.err(
+            `${created.id} for ${created.user} (${created.name}); it is shown only now. ` +
+              `Use it as STEWARD_TOKEN=… for the CLI, or \`Authorization: Bearer …\` for the REST API.`,
+          );
+        }
+        return 0;
+      });
+    }
+    if (sub === 'list') {
+      return withAccess(async (access) => {
+        const tokens = await access.listTokens();
+        io.out(values.json ? JSON.stringify(tokens, null, 2) : formatTokens(tokens));
+        return 0;
+      });
+    }
+    if (sub === 'revoke' && arg) {
+      return withAccess(async (access) => {
+        await access.revokeToken(arg);
+        io.out(`${arg} revoked`);
+        return 0;
+      });
+    }
+    return usage(
+      io,
+      'write `steward token create <user>`, `steward token list` or `steward token revoke <id>`',
+    );
+  }
+
+  /** Runs `fn` with the Access of the CLI's credential: over HTTP to a server, or on the database. */
+  async function withAccess(fn: (access: Access, app: App | undefined) => Promise<number>): Promise<number> {
     try {
-      const remote = serverUrl(cfg);
-      if (remote) return await fn(createHttpRunService(remote, cfg.apiToken), undefined);
-      const app = await openApp({ config: cfg, log: logger, command: cmd, ...over });
+      const remote = serverUrl(config);
+      if (remote) return await fn(createHttpAccess(remote.url, remote.token, remote.missing), undefined);
+      const databaseUser = config.databaseUrl ? `cli:${os.userInfo().username}@${os.hostname()}` : undefined;
+      const app = await openApp({
+        config,
+        log,
+        command: command ?? 'cli',
+        ...overrides,
+        ...(databaseUser ? { databaseUser } : {}),
+      });
       try {
-        return await fn(app.service, app);
+        return await fn(app.access(await principalOnDatabase(app, databaseUser)), app);
       } finally {
         await app.close(1000);
       }
     } catch (error) {
       return fail(io, error);
     }
+  }
+
+  /**
+   * Who the CLI is when it opens the database itself: STEWARD_TOKEN's user when one is set,
+   * else the holder of the database credentials (`local` on the embedded default).
+   */
+  async function principalOnDatabase(app: App, databaseUser: string | undefined): Promise<Principal> {
+    if (config.token) {
+      const row = await useToken(app.database.db, config.token);
+      if (!row)
+        throw new StewardError(
+          'UNAUTHORIZED',
+          'STEWARD_TOKEN is wrong or revoked; `steward token list` shows the live ones',
+        );
+      return { user: row.userId, credential: 'token', tokenId: row.id };
+    }
+    return { user: databaseUser ?? LOCAL_USER, credential: 'database' };
   }
 }
 
@@ -252,9 +370,31 @@ async function pipelineCommand([sub, file]: string[], io: Out): Promise<number> 
   }
 }
 
-/** STEWARD_URL, else the server that holds the embedded data dir, else none (open the database here). */
-function serverUrl(config: Config): string | undefined {
-  if (config.serverUrl) return config.serverUrl;
+/**
+ * Where a browser signs in, as Jupyter does it: the URL carries the data dir's secret, so it
+ * is printed only to a terminal; elsewhere (a service's log) the line says where the secret is.
+ */
+function startUrlLine(config: Config, port: number): string {
+  const base = `http://localhost:${port}/`;
+  const secret = readLocalSecret(config.dataDir);
+  if (process.stderr.isTTY && secret) return `Open ${base}?token=${secret} in a browser.`;
+  return `Open ${base}?token=<the contents of ${secretPath(config.dataDir)}> in a browser.`;
+}
+
+type Remote = { url: string; token: string | undefined; missing: string };
+
+/**
+ * STEWARD_URL (with STEWARD_TOKEN), else the server that holds the embedded data dir (with
+ * STEWARD_TOKEN or the data dir's secret), else none: the CLI opens the database itself.
+ */
+function serverUrl(config: Config): Remote | undefined {
+  if (config.serverUrl) {
+    return {
+      url: config.serverUrl,
+      token: config.token,
+      missing: `set STEWARD_TOKEN to your personal API token for ${config.serverUrl}; an admin there makes one with \`steward token create <you>\``,
+    };
+  }
   if (config.databaseUrl) return undefined;
   const holder = readLock(config.dataDir);
   if (!holder) return undefined;
@@ -264,7 +404,11 @@ function serverUrl(config: Config): string | undefined {
       `the data dir ${config.dataDir} is in use by ${describeHolder(holder)}, which serves no HTTP API; stop it or use STEWARD_URL`,
     );
   }
-  return `http://127.0.0.1:${holder.port}`;
+  return {
+    url: `http://127.0.0.1:${holder.port}`,
+    token: config.token ?? readLocalSecret(config.dataDir),
+    missing: `cannot read ${secretPath(config.dataDir)}: run the CLI as the user who runs \`steward start\`, or set STEWARD_TOKEN`,
+  };
 }
 
 async function serve(
@@ -289,6 +433,7 @@ async function serve(
       const where = app.database.kind === 'pglite' ? `embedded database in ${config.dataDir}` : 'PostgreSQL';
       log.info('steward started', { url: `http://${config.host}:${port}`, database: app.database.kind });
       io.err(`Steward ${VERSION} is up on http://${config.host}:${port} (${where}). Ctrl-C stops it.`);
+      io.err(startUrlLine(config, port));
     } catch (error) {
       await app.close(0);
       return fail(io, error);
@@ -337,7 +482,7 @@ const POLL_MS = 200;
  * Resolves undefined as soon as `signal` aborts (Ctrl-C), mid-sleep included.
  */
 async function waitForRest(
-  service: RunService,
+  service: Pick<Access, 'show'>,
   run: RunView,
   onState: (state: string) => void,
   signal: AbortSignal,

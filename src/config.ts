@@ -31,6 +31,21 @@ const Env = z.object({
   STEWARD_URL: optionalString.pipe(
     z.url({ error: 'must be a URL such as http://steward.internal:3000' }).optional(),
   ),
+  STEWARD_TOKEN: optionalString,
+  STEWARD_PUBLIC_URL: optionalString.pipe(
+    z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://steward.example.com' })
+      .optional(),
+  ),
+  STEWARD_ALLOWED_HOSTS: optionalString.pipe(
+    z
+      .string()
+      .regex(
+        /^[\w.:[\]-]+([\s,]+[\w.:[\]-]+)*$/,
+        'must be host names separated by commas, e.g. steward.internal,10.0.0.5',
+      )
+      .optional(),
+  ),
   STEWARD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Seconds without a heartbeat after which a stage attempt counts as lost. */
   STEWARD_LEASE_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).positive().default(30),
@@ -59,6 +74,10 @@ export type Config = {
   admins: string[];
   apiToken: string | undefined;
   serverUrl: string | undefined;
+  /** The person's API token, for the CLI talking to a Steward over HTTP. */
+  token: string | undefined;
+  publicUrl: string | undefined;
+  allowedHosts: string[];
   logLevel: z.infer<typeof Env>['STEWARD_LOG_LEVEL'];
   leaseMs: number;
   shutdownGraceMs: number;
@@ -98,6 +117,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .filter(Boolean),
     apiToken: e.STEWARD_API_TOKEN,
     serverUrl: e.STEWARD_URL,
+    token: e.STEWARD_TOKEN,
+    publicUrl: e.STEWARD_PUBLIC_URL,
+    allowedHosts: (e.STEWARD_ALLOWED_HOSTS ?? '').split(/[\s,]+/).filter(Boolean),
     logLevel: e.STEWARD_LOG_LEVEL,
     leaseMs: Math.round(e.STEWARD_LEASE_SECONDS * 1000),
     shutdownGraceMs: Math.round(e.STEWARD_SHUTDOWN_GRACE_SECONDS * 1000),

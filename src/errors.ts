@@ -13,9 +13,14 @@ export type ErrorCode =
   | 'FORBIDDEN' // the actor's role does not allow the action: nothing changed
   | 'CONFLICT' // a concurrent writer won; safe to retry
   | 'BAD_REQUEST' // a request body or argument is malformed
-  | 'UNAUTHORIZED' // missing or wrong API token
+  | 'UNAUTHORIZED' // missing or wrong credential
+  | 'NOT_FOUND' // no such route, token or other thing (runs and pipelines have their own codes)
+  | 'TOO_LARGE' // a request body is larger than allowed
+  | 'UNSUPPORTED_MEDIA_TYPE' // a body that is not JSON where only JSON is taken
+  | 'UNKNOWN_HOST' // a request for a host name Steward does not serve (DNS rebinding)
   | 'STAGE_FAILED' // a stage threw; the run's timeline has the report
-  | 'SERVER_UNREACHABLE'; // the CLI could not reach a running Steward
+  | 'SERVER_UNREACHABLE' // the CLI could not reach a running Steward
+  | 'DATABASE_UNREACHABLE'; // DATABASE_URL names a PostgreSQL that does not answer
 
 export class StewardError extends Error {
   override readonly name = 'StewardError';
@@ -35,7 +40,14 @@ export function httpStatusOf(code: ErrorCode): number {
   switch (code) {
     case 'RUN_NOT_FOUND':
     case 'PIPELINE_NOT_FOUND':
+    case 'NOT_FOUND':
       return 404;
+    case 'TOO_LARGE':
+      return 413;
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return 415;
+    case 'UNKNOWN_HOST':
+      return 421;
     case 'FORBIDDEN':
       return 403;
     case 'UNAUTHORIZED':
@@ -48,6 +60,8 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'PIPELINE_INVALID':
     case 'CONFIG_INVALID':
       return 400;
+    case 'DATABASE_UNREACHABLE':
+      return 503;
     default:
       return 500;
   }

@@ -44,10 +44,15 @@ describe('steward CLI without a server', () => {
     ]);
   });
 
-  it('acts as --as and explains refusals', async () => {
+  it("decides with another person's own token, never by claiming their name, and explains refusals", async () => {
     const own = await cli(['approve', '#1'], env);
     expect(own).toMatchObject({ code: 1, err: expect.stringContaining('four eyes') });
-    const reject = await cli(['reject', '1', '--as', 'bob', '--reason', 'not today'], env);
+    // local is an admin and may act as bob, but it is still local's credential: four eyes hold.
+    const claimed = await cli(['reject', '1', '--as', 'bob'], env);
+    expect(claimed).toMatchObject({ code: 1, err: expect.stringContaining("someone else's credential") });
+    const token = await cli(['token', 'create', 'bob', '--name', 'test'], env);
+    expect(token).toMatchObject({ code: 0, out: expect.stringMatching(/^stw_\S+\n$/) });
+    const reject = await cli(['reject', '1', '--reason', 'not today'], { ...env, STEWARD_TOKEN: token.out.trim() });
     expect(reject).toMatchObject({ code: 0, out: '#1 rejected\n' });
     expect((await cli(['show', '1'], env)).out).toContain('rejected by bob: not today');
   });

@@ -5,6 +5,7 @@ import { type Database, openDatabase } from '../src/db/client.ts';
 import { createHealthCheck, type WorkerHealth } from '../src/http/health.ts';
 import { createHttpServer } from '../src/http/server.ts';
 import { silentLogger } from '../src/log.ts';
+import { createRoleService } from '../src/workflows/role-service.ts';
 import type { RunService } from '../src/workflows/run-service.ts';
 import { eventually } from './helpers/processes.ts';
 
@@ -116,9 +117,9 @@ describe.skipIf(!process.env.DATABASE_URL)('/healthz when PostgreSQL goes away',
     });
     server = createHttpServer({
       service: noService,
+      roles: createRoleService({ database: database }),
       database,
       log: silentLogger,
-      apiToken: undefined,
       version: 'test',
       health: createHealthCheck({ database, worker, timeoutMs: 2000 }),
     });

@@ -103,11 +103,11 @@ describe.each(backends())('Slack bot on %s', (backend) => {
     }
     server = createHttpServer({
       service,
+      roles,
       database: t.database,
       log: silentLogger,
-      apiToken: undefined,
       version: 't',
-      slack: bot.handler,
+      ...(bot.http ? { slack: bot.http } : {}),
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;

@@ -1,10 +1,11 @@
-import type http from 'node:http';
 import { App, type BlockAction, type ButtonAction, ExpressReceiver, LogLevel } from '@slack/bolt';
+import express, { type Router } from 'express';
 import { crashPoint } from '../crash-point.ts';
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../log.ts';
 import type { JobQueue } from '../workflows/jobs.ts';
 import type { RoleService } from '../workflows/role-service.ts';
+import { SYSTEM_ACTOR } from '../workflows/run-engine.ts';
 import type { RunService } from '../workflows/run-service.ts';
 import { createBoltLogger } from './bolt-logger.ts';
 import { type ChatPort, createSlackChat, webClientOptions } from './chat.ts';
@@ -55,8 +56,8 @@ export type SlackBotDeps = {
 
 export type SlackBot = {
   chat: ChatPort;
-  /** HTTP mode's request handler for `/slack/…`; undefined in Socket Mode. */
-  handler?: http.RequestListener;
+  /** HTTP mode's `/slack/events` route, for Steward's HTTP app to mount; undefined in Socket Mode. */
+  http?: { router: Router; signingSecret: string };
   /** Starts Socket Mode (if used) and the chat inbox's drain passes. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -76,9 +77,11 @@ export type SlackBot = {
 export function createSlackBot(options: SlackBotOptions, deps: SlackBotDeps): SlackBot {
   const { service, log } = deps;
   const boltLogger = createBoltLogger(log.child({ part: 'bolt' }));
+  const router = express.Router();
   const receiver = options.appToken
     ? undefined
     : new ExpressReceiver({
+        router,
         signingSecret: options.signingSecret ?? '',
         endpoints: '/slack/events',
         processBeforeResponse: false,
@@ -129,6 +132,16 @@ export function createSlackBot(options: SlackBotOptions, deps: SlackBotDeps): Sl
   app.use(async ({ context, body, next }) => {
     if (context.retryNum && (body as { type?: string }).type === 'event_callback') {
       log.debug('ignoring a retried event', { retry: context.retryNum, reason: context.retryReason });
+      return;
+    }
+    await next();
+  });
+
+  // Slack's user ids never collide with Steward's own, but a request naming it is refused all the same.
+  app.use(async ({ body, ack, next }) => {
+    if (slackUserOf(body) === SYSTEM_ACTOR) {
+      log.warn('slack request refused: it names Steward itself as the user');
+      await ack?.();
       return;
     }
     await next();
@@ -254,7 +267,7 @@ export function createSlackBot(options: SlackBotOptions, deps: SlackBotDeps): Sl
 
   return {
     chat,
-    ...(receiver ? { handler: receiver.app as unknown as http.RequestListener } : {}),
+    ...(receiver ? { http: { router, signingSecret: options.signingSecret ?? '' } } : {}),
     async start() {
       if (!receiver) await app.start();
       inbox.start();
@@ -265,4 +278,12 @@ export function createSlackBot(options: SlackBotOptions, deps: SlackBotDeps): Sl
       await work.drain();
     },
   };
+}
+
+/** The user a Slack request comes from, wherever its kind of payload puts it. */
+function slackUserOf(body: unknown): string | undefined {
+  const b = body as { user_id?: string; user?: { id?: string } | string; event?: { user?: string } };
+  if (typeof b.user_id === 'string') return b.user_id;
+  if (typeof b.user === 'object' && b.user?.id) return b.user.id;
+  return b.event?.user;
 }

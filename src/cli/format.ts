@@ -21,6 +21,7 @@ import {
   readEvaluate,
   readIngest,
 } from '../bot/views/summaries.ts';
+import type { GrantView, TokenView, WhoAmI } from '../workflows/access.ts';
 import { stateLabel } from '../workflows/explain.ts';
 import type { RunView } from '../workflows/run-engine.ts';
 import type { ModelView, RunDetail } from '../workflows/run-service.ts';
@@ -57,6 +58,9 @@ export function formatModels(models: ModelView[]): string {
   return table([['MODEL', 'TYPE', 'METRICS', 'RUN', 'DATASET', 'CREATED'], ...rows]);
 }
 
+/** "U02 via local" when an admin acted for someone. */
+const who = (actor: string, via: string | null | undefined) => (via ? `${actor} via ${via}` : actor);
+
 /** `steward show`: the run, the evidence for a decision, the timeline and the stage attempts. */
 export function formatDetail({ run, timeline, attempts }: RunDetail): string {
   const lines = [
@@ -66,9 +70,11 @@ export function formatDetail({ run, timeline, attempts }: RunDetail): string {
   if (run.deadline && run.state === 'awaitingApproval')
     lines.push(`approval expires at ${time(run.deadline)}`);
   if (run.approvals.length)
-    lines.push(`approved by ${run.approvals.map((a) => `${a.by} (${time(a.at)})`).join(', ')}`);
+    lines.push(`approved by ${run.approvals.map((a) => `${who(a.by, a.via)} (${time(a.at)})`).join(', ')}`);
   if (run.rejection)
-    lines.push(`rejected by ${run.rejection.by}${run.rejection.reason ? `: ${run.rejection.reason}` : ''}`);
+    lines.push(
+      `rejected by ${who(run.rejection.by, run.rejection.via)}${run.rejection.reason ? `: ${run.rejection.reason}` : ''}`,
+    );
   if (run.error) lines.push(`error in ${run.error.stage ?? 'run'}: ${run.error.message}`);
   lines.push(...evidence(run));
   lines.push('', 'Timeline:');
@@ -78,7 +84,7 @@ export function formatDetail({ run, timeline, attempts }: RunDetail): string {
       ...timeline.map((e) => [
         String(e.seq),
         time(e.at),
-        e.actor,
+        who(e.actor, e.via),
         describeEvent(e),
         e.from === e.to ? (e.to ?? '') : `${e.from ?? ''} → ${e.to}`,
         e.reason ?? '',
@@ -197,6 +203,55 @@ const indent = (text: string) =>
     .split('\n')
     .map((l) => `  ${l}`)
     .join('\n');
+
+const CREDENTIALS: Record<WhoAmI['credential'], string> = {
+  token: 'a personal API token',
+  'api-token': 'STEWARD_API_TOKEN',
+  'local-secret': "the data dir's secret",
+  session: 'a browser session',
+  database: 'the database credentials',
+  slack: 'Slack',
+};
+
+/** `steward whoami`. */
+export function formatWhoAmI({ user, credential, grants }: WhoAmI): string {
+  const roles = grants.length
+    ? grants.map((g) => `${g.role} ${g.pipeline === '*' ? 'everywhere' : `on ${g.pipeline}`}`).join(', ')
+    : 'no role yet (an admin grants one: `steward grant <user> <role>`)';
+  return `${user}, through ${CREDENTIALS[credential]}: ${roles}`;
+}
+
+/** `steward roles`. */
+export function formatGrants(grants: GrantView[]): string {
+  if (!grants.length) return 'No roles granted yet.';
+  return table([
+    ['USER', 'PIPELINE', 'ROLE', 'GRANTED BY', 'SINCE'],
+    ...grants.map((g) => [
+      g.user,
+      g.pipeline === '*' ? '(all)' : g.pipeline,
+      g.role,
+      g.grantedBy,
+      time(g.createdAt),
+    ]),
+  ]);
+}
+
+/** `steward token list`: never the tokens themselves, which are not stored. */
+export function formatTokens(tokens: TokenView[]): string {
+  if (!tokens.length) return 'No tokens yet: `steward token create <user>` makes one.';
+  return table([
+    ['ID', 'USER', 'NAME', 'CREATED BY', 'CREATED', 'LAST USED', 'REVOKED'],
+    ...tokens.map((t) => [
+      t.id,
+      t.user,
+      t.name,
+      t.createdBy,
+      time(t.createdAt),
+      time(t.lastUsedAt) || 'never',
+      time(t.revokedAt),
+    ]),
+  ]);
+}
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];

@@ -9,6 +9,7 @@ import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
+import { StewardError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { acquireLock, type DataDirLock } from './lock.ts';
 import * as schema from './schema.ts';
@@ -78,6 +79,12 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     pool.on('error', (error) =>
       options.log.warn('idle database connection failed', { error: error.message }),
     );
+    try {
+      await pool.query('select 1');
+    } catch (error) {
+      await pool.end().catch(() => {});
+      throw unreachable(options.databaseUrl, error);
+    }
     const db = drizzleNodePg(pool, { schema }) as unknown as Db;
     return {
       kind: 'postgres',
@@ -122,6 +129,27 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
       }
     },
   };
+}
+
+/** `DATABASE_URL` with its password masked, for messages. */
+export function describeDatabaseUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(a value that is not a URL)';
+  }
+}
+
+function unreachable(url: string, error: unknown): StewardError {
+  return new StewardError(
+    'DATABASE_UNREACHABLE',
+    `cannot connect to PostgreSQL at DATABASE_URL=${describeDatabaseUrl(url)}: ${(error as Error).message}. ` +
+      "Check that the server is running and that the URL's host, port, user, password and database are right " +
+      '(unset DATABASE_URL to use the embedded database).',
+    { cause: error },
+  );
 }
 
 /**

@@ -62,6 +62,11 @@ export function stageAttemptsOf(db: Queryable, runId: string) {
     .orderBy(asc(stageAttempts.createdAt), asc(stageAttempts.attempt));
 }
 
+/** Every grant, by user then pipeline. */
+export function listGrants(db: Queryable) {
+  return db.select().from(roleGrants).orderBy(asc(roleGrants.userId), asc(roleGrants.pipeline));
+}
+
 /** The roles a user holds: global ('*') and per pipeline. */
 export function grantsOf(db: Queryable, userId: string) {
   return db.select().from(roleGrants).where(eq(roleGrants.userId, userId));
@@ -212,6 +217,7 @@ export async function commitTransition(
     e.reason ?? null,
     outbox.surfaces,
     outbox.dueInSeconds,
+    e.via ?? null,
   ]);
   return Number((rows[0] as { saved: unknown } | undefined)?.saved ?? 0) === 1;
 }
@@ -223,8 +229,8 @@ const COMMIT_TRANSITION = `
     where id = $1 and version = $2
     returning id
   ), event as (
-    insert into run_events (run_id, seq, type, actor, idempotency_key, from_state, to_state, payload, reason, created_at)
-    select id, $2::int + 1, $9::text, $10::text, $11::text, $12::text, $4::text, $13::jsonb, $14::text, $5::timestamptz
+    insert into run_events (run_id, seq, type, actor, via, idempotency_key, from_state, to_state, payload, reason, created_at)
+    select id, $2::int + 1, $9::text, $10::text, $17::text, $11::text, $12::text, $4::text, $13::jsonb, $14::text, $5::timestamptz
     from saved
   ), marked as (
     insert into chat_outbox (run_id, surface, due_at)

@@ -1,27 +1,33 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
-import { z } from 'zod';
+import { isValidSlackRequest } from '@slack/bolt';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Database } from '../db/client.ts';
 import { httpStatusOf, isStewardError, StewardError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import {
-  MAX_RUN_NUMBER,
-  noSuchRunNumber,
-  parseRunNumber,
-  type RunService,
-} from '../workflows/run-service.ts';
+import { type Access, type AccessDeps, createAccess } from '../workflows/access.ts';
+import { createAuthenticator, principalOf } from './auth.ts';
+import { browserGuard, hostRules, jsonOnly } from './guards.ts';
 import { createHealthCheck, type HealthReport } from './health.ts';
-import { statusPage } from './status-page.ts';
+import { healthRoutes } from './routes/health.ts';
+import { roleRoutes } from './routes/roles.ts';
+import { runRoutes } from './routes/runs.ts';
+import { statusRoutes } from './routes/status.ts';
+import { tokenRoutes } from './routes/tokens.ts';
 
-export type HttpDeps = {
-  service: RunService;
+export type HttpDeps = AccessDeps & {
   database: Database;
   log: Logger;
-  /** Bearer token for /api; without one, /api answers loopback clients only. */
-  apiToken: string | undefined;
   version: string;
-  /** Slack's endpoint (`/slack/events`), served by Bolt's receiver, when Slack HTTP mode is on. */
-  slack?: http.RequestListener;
+  /** `STEWARD_API_TOKEN`: a bearer credential for the admin user `api`. */
+  apiToken?: string;
+  /** The data dir's secret: a bearer credential for the admin user `local` (the CLI on this machine). */
+  localSecret?: string;
+  /** `STEWARD_PUBLIC_URL`: its host is Steward's own, and https makes cookies `Secure`. */
+  publicUrl?: string;
+  /** `STEWARD_ALLOWED_HOSTS`: more host names Steward answers to. */
+  allowedHosts?: string[];
+  /** Slack's endpoint: Bolt's `ExpressReceiver` router, with its signing secret. */
+  slack?: { router: Router; signingSecret: string };
   /**
    * What `/healthz` reports: 200 when every part is ok, 503 naming the part that is not.
    * @default a database ping only (`createHealthCheck({ database })`)
@@ -29,222 +35,143 @@ export type HttpDeps = {
   health?: () => Promise<HealthReport>;
 };
 
-const Params = z.record(
-  z.string().regex(/^[A-Za-z_][\w.-]*$/, 'parameter names are letters, digits, _ . -'),
-  z.string(),
-);
-const StartBody = z
-  .object({ pipeline: z.string().min(1), params: Params.default({}), as: z.string().min(1).optional() })
-  .strict();
-const ActBody = z
-  .object({ as: z.string().min(1).optional(), reason: z.string().max(2000).optional() })
-  .strict();
-
-const MAX_BODY = 64 * 1024;
-
-/** The acting user when a request names none: the local user of the embedded default. */
-export const LOCAL_USER = 'local';
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-async function readJson(req: http.IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new HttpError(413, `request body is larger than ${MAX_BODY} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  if (size === 0) return {};
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new HttpError(400, 'request body is not valid JSON');
-  }
-}
-
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
-    throw new HttpError(400, `invalid request: ${problems.join('; ')}`);
-  }
-  return result.data;
-}
-
-const isLoopback = (address: string | undefined) =>
-  address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+const MAX_BODY = '64kb';
+const MAX_SLACK_BODY = '1mb';
 
 /**
- * Steward's one HTTP server. This issue's routes: health and the REST API the CLI and CI
- * use. Slack, the console, serving and metrics mount here as they arrive.
+ * Steward's one HTTP application. Every request passes the browser rules (known Host,
+ * own Origin for changes), then its route module; `/api` establishes the actor from the
+ * request's credential and takes JSON bodies only; one error handler turns StewardErrors
+ * into their status codes. Serving, metrics and the console mount their routes here.
  */
-export function createHttpServer({
-  service,
-  database,
-  log,
-  apiToken,
-  version,
-  slack,
-  health = createHealthCheck({ database }),
-}: HttpDeps): http.Server {
-  const startedAt = Date.now();
-
-  function authorize(req: http.IncomingMessage) {
-    if (apiToken) {
-      if (!sameSecret(req.headers.authorization ?? '', `Bearer ${apiToken}`)) {
-        throw new StewardError(
-          'UNAUTHORIZED',
-          'missing or wrong API token: send `Authorization: Bearer $STEWARD_API_TOKEN`',
-        );
-      }
-    } else if (!isLoopback(req.socket.remoteAddress)) {
-      throw new StewardError(
-        'UNAUTHORIZED',
-        'the REST API answers only this machine unless STEWARD_API_TOKEN is set',
-      );
-    }
-  }
-
-  async function route(req: http.IncomingMessage, url: URL): Promise<[number, unknown]> {
-    const { pathname } = url;
-    const method = req.method ?? 'GET';
-    if (pathname === '/' && method === 'GET') {
-      const [runs, models] = await Promise.all([service.list({ limit: 20 }), service.models()]);
-      return [200, new Html(statusPage({ runs, models, version }))];
-    }
-    if (pathname === '/healthz' && method === 'GET') {
-      const report = await health();
-      return [
-        report.status === 'ok' ? 200 : 503,
-        { ...report, version, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) },
-      ];
-    }
-    if (!pathname.startsWith('/api/')) throw new HttpError(404, `no route for ${method} ${pathname}`);
-    authorize(req);
-    if (pathname === '/api/runs' && method === 'GET') {
-      const state = url.searchParams.get('state');
-      const runs = await service.list({
-        ...(url.searchParams.get('pipeline') ? { pipeline: url.searchParams.get('pipeline') as string } : {}),
-        ...(state ? { states: state.split(',') } : {}),
-        limit: Math.min(500, Number(url.searchParams.get('limit') ?? 50) || 50),
-      });
-      return [200, { runs }];
-    }
-    if (pathname === '/api/runs' && method === 'POST') {
-      const body = parse(StartBody, await readJson(req));
-      const key = req.headers['idempotency-key'];
-      const result = await service.start({
-        pipeline: body.pipeline,
-        params: body.params,
-        requestedBy: body.as ?? LOCAL_USER,
-        ...(typeof key === 'string' && key ? { requestKey: `http:${key}` } : {}),
-      });
-      return [result.created ? 201 : 200, result];
-    }
-    if (pathname === '/api/pipelines' && method === 'GET')
-      return [200, { pipelines: await service.pipelines() }];
-    if (pathname === '/api/models' && method === 'GET') {
-      return [200, { models: await service.models(url.searchParams.get('pipeline') ?? undefined) }];
-    }
-    const match = /^\/api\/runs\/([^/]+)(?:\/(approve|reject|cancel))?$/.exec(pathname);
-    if (match) {
-      const text = match[1] ?? '';
-      const number = parseRunNumber(text);
-      if (number === undefined) throw new HttpError(400, `invalid request: \`${text}\` is not a run number`);
-      if (number > MAX_RUN_NUMBER) throw noSuchRunNumber(text);
-      const action = match[2] as 'approve' | 'reject' | 'cancel' | undefined;
-      if (!action && method === 'GET') return [200, await service.show({ number })];
-      if (action && method === 'POST') {
-        const body = parse(ActBody, await readJson(req));
-        const key = req.headers['idempotency-key'];
-        return [
-          200,
-          await service.act({
-            run: { number },
-            action,
-            as: body.as ?? LOCAL_USER,
-            ...(body.reason ? { reason: body.reason } : {}),
-            ...(typeof key === 'string' && key ? { idempotencyKey: `http:${key}` } : {}),
-          }),
-        ];
-      }
-    }
-    throw new HttpError(404, `no route for ${method} ${pathname}`);
-  }
-
-  return http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    // Bolt verifies Slack's signature and that the request is not older than 5 minutes; one
-    // stamped more than 5 minutes in the future is refused here, before it reaches Bolt.
-    if (slack && url.pathname.startsWith('/slack/')) {
-      if (isFromTheFuture(req.headers['x-slack-request-timestamp'])) {
-        log.warn('slack request refused: its timestamp is more than 5 minutes ahead');
-        return send(res, 401, {
-          error: { code: 'UNAUTHORIZED', message: 'request timestamp is in the future' },
-        });
-      }
-      return slack(req, res);
-    }
-    route(req, url)
-      .then(([status, body]) => send(res, status, body))
-      .catch((error: unknown) => {
-        if (error instanceof HttpError)
-          return send(res, error.status, { error: { code: 'BAD_REQUEST', message: error.message } });
-        if (isStewardError(error)) {
-          return send(res, httpStatusOf(error.code), { error: { code: error.code, message: error.message } });
-        }
-        log.error('request failed', {
-          method: req.method,
-          path: url.pathname,
-          error: (error as Error).stack,
-        });
-        send(res, 500, {
-          error: { code: 'INTERNAL', message: 'internal error; the server log has the details' },
-        });
-      });
+export function createHttpApp(deps: HttpDeps): express.Express {
+  const { database, log, version } = deps;
+  const auth = createAuthenticator({
+    database,
+    ...(deps.apiToken ? { apiToken: deps.apiToken } : {}),
+    ...(deps.localSecret ? { localSecret: deps.localSecret } : {}),
+    secureCookies: deps.publicUrl?.startsWith('https:') ?? false,
   });
-}
-
-/** A body to send as HTML rather than JSON. */
-class Html {
-  constructor(readonly text: string) {}
-}
-
-function send(res: http.ServerResponse, status: number, body: unknown) {
-  if (body instanceof Html) {
-    res.writeHead(status, {
-      'content-type': 'text/html; charset=utf-8',
-      'content-length': Buffer.byteLength(body.text),
-    });
-    res.end(body.text);
-    return;
+  const accessOf = (res: Response): Access => {
+    res.locals.access ??= createAccess(deps, principalOf(res));
+    return res.locals.access as Access;
+  };
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(
+    browserGuard(
+      hostRules({
+        ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
+        allowedHosts: deps.allowedHosts ?? [],
+      }),
+    ),
+  );
+  if (deps.slack) {
+    // Bolt's router holds the full path (`/slack/events`), so it is mounted at the root.
+    app.post('/slack/events', slackPrecheck(deps.slack.signingSecret, log));
+    app.use(deps.slack.router);
   }
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
+  app.use(healthRoutes({ health: deps.health ?? createHealthCheck({ database }), version }));
+  app.use(statusRoutes({ auth, accessOf, version }));
+  const api = express.Router();
+  api.use(jsonOnly, express.json({ limit: MAX_BODY, type: 'application/json' }), auth.authenticate);
+  api.use(runRoutes(accessOf), roleRoutes(accessOf), tokenRoutes(accessOf));
+  app.use('/api', api);
+  app.use((req: Request) => {
+    throw new StewardError('NOT_FOUND', `no route for ${req.method} ${req.path}`);
   });
-  res.end(text);
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const known = asStewardError(error);
+    if (known) {
+      res.status(httpStatusOf(known.code)).json({ error: { code: known.code, message: known.message } });
+      return;
+    }
+    log.error('request failed', { method: req.method, path: req.path, error: (error as Error).stack });
+    res
+      .status(500)
+      .json({ error: { code: 'INTERNAL', message: 'internal error; the server log has the details' } });
+  });
+  return app;
 }
 
-/** Compares two secrets in constant time (hashing first evens out their lengths). */
-function sameSecret(given: string, expected: string): boolean {
-  const digest = (v: string) => createHash('sha256').update(v).digest();
-  return timingSafeEqual(digest(given), digest(expected));
+/** Steward's HTTP server: the application of `createHttpApp` on a node:http server. */
+export function createHttpServer(deps: HttpDeps): http.Server {
+  return http.createServer(createHttpApp(deps));
+}
+
+/** StewardErrors as they are; the body parser's refusals (bad JSON, too large) as theirs. */
+function asStewardError(error: unknown): StewardError | undefined {
+  if (isStewardError(error)) return error;
+  const type = (error as { type?: string } | undefined)?.type;
+  if (type === 'entity.parse.failed')
+    return new StewardError('BAD_REQUEST', 'request body is not valid JSON');
+  if (type === 'entity.too.large') {
+    return new StewardError('TOO_LARGE', `request body is larger than ${MAX_BODY}`);
+  }
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return new StewardError('UNSUPPORTED_MEDIA_TYPE', 'send the body as UTF-8 JSON');
+  }
+  return undefined;
 }
 
 /** Slack's replay window, in seconds, applied in both directions. */
 const SLACK_WINDOW_SECONDS = 5 * 60;
 
-function isFromTheFuture(header: string | string[] | undefined): boolean {
-  const seconds = Number(Array.isArray(header) ? header[0] : header);
-  return Number.isFinite(seconds) && seconds - Date.now() / 1000 > SLACK_WINDOW_SECONDS;
+/**
+ * Before Bolt: Bolt checks only that a request is not too old, so one stamped more than 5
+ * minutes in the future is refused here; and a correctly signed payload that is not an
+ * object (`payload=null`) is a 400 with one log line, not an error inside Bolt. The raw
+ * body is handed on as `rawBody`, which Bolt verifies the signature of.
+ */
+function slackPrecheck(signingSecret: string, log: Logger) {
+  const raw = express.raw({ type: () => true, limit: MAX_SLACK_BODY });
+  return [
+    (req: Request, res: Response, next: NextFunction) => {
+      const seconds = Number(req.headers['x-slack-request-timestamp']);
+      if (Number.isFinite(seconds) && seconds - Date.now() / 1000 > SLACK_WINDOW_SECONDS) {
+        log.warn('slack request refused: its timestamp is more than 5 minutes ahead');
+        res
+          .status(401)
+          .json({ error: { code: 'UNAUTHORIZED', message: 'request timestamp is in the future' } });
+        return;
+      }
+      next();
+    },
+    raw,
+    (req: Request, res: Response, next: NextFunction) => {
+      const body = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+      (req as Request & { rawBody?: Buffer }).rawBody = Buffer.from(body, 'utf8');
+      const signed = isValidSlackRequest({
+        signingSecret,
+        body,
+        headers: {
+          'x-slack-signature': String(req.headers['x-slack-signature'] ?? ''),
+          'x-slack-request-timestamp': Number(req.headers['x-slack-request-timestamp']),
+        },
+      });
+      // Unsigned requests go on to Bolt, which refuses them (401) and logs why.
+      if (signed && !isSlackPayload(body, req.headers['content-type'])) {
+        log.warn('slack request refused: its payload is not an object', { path: req.originalUrl });
+        res.status(400).json({ error: { code: 'BAD_REQUEST', message: 'malformed Slack payload' } });
+        return;
+      }
+      next();
+    },
+  ];
+}
+
+function isSlackPayload(body: string, contentType: string | undefined): boolean {
+  try {
+    if (contentType?.startsWith('application/x-www-form-urlencoded')) {
+      const payload = new URLSearchParams(body).get('payload');
+      if (payload === null) return true; // a slash command: plain form fields
+      const parsed: unknown = JSON.parse(payload);
+      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+    }
+    const parsed: unknown = JSON.parse(body);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+  } catch {
+    return false;
+  }
 }

@@ -44,11 +44,22 @@ export function statusPage({
 td,th{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:left}code{background:#f4f4f4;padding:0 .3rem}</style></head>
 <body><h1>Steward ${escapeHtml(version)} is running</h1>
 <p>Start a run from another terminal with <code>npx steward run churn --wait</code>, approve it with
-<code>npx steward approve &lt;n&gt; --as someone-else</code>, or connect Slack (README, "Connect to Slack").</p>
+<code>npx steward approve &lt;n&gt;</code> as someone other than the requester (README, "Quick start"), or connect Slack (README, "Connect to Slack").</p>
 <h2>Recent runs</h2>
 ${runRows.length ? `<table><tr><th>run</th><th>pipeline</th><th>state</th><th>by</th><th>created (UTC)</th></tr>${runRows.join('')}</table>` : '<p>No runs yet.</p>'}
 <h2>Models</h2>
 ${modelRows.length ? `<table><tr><th>model</th><th>type</th><th>metrics</th><th>run</th></tr>${modelRows.join('')}</table>` : '<p>No model versions yet.</p>'}
 <p>API: <code>GET /api/runs</code>, <code>GET /api/runs/:n</code>, <code>GET /api/models</code>, <code>GET /healthz</code>.</p>
+</body></html>`;
+}
+
+/** What a browser without a session sees: where to get one. */
+export function signInPage(): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Steward: sign in</title>
+<style>body{font:15px system-ui,sans-serif;margin:2rem;max-width:60rem}code{background:#f4f4f4;padding:0 .3rem}</style></head>
+<body><h1>Steward needs to know who you are</h1>
+<p>Open the link that <code>steward start</code> printed (<code>http://localhost:3000/?token=…</code>),
+or add <code>?token=</code> and a personal token from <code>steward token create &lt;you&gt;</code> to this address.</p>
 </body></html>`;
 }

@@ -21,8 +21,14 @@ export { STAGES, type StageName } from '../stages/stage.ts';
 
 export type RunKind = 'train' | 'deploy' | 'rollback';
 
-/** Who sent an event, with the role they hold on this run's pipeline at the moment it is applied. */
-export type Actor = { id: string; role: Role | null };
+/**
+ * Who sent an event, with the role they hold on this run's pipeline at the moment it is
+ * applied. `via` is the credential's user when an admin acted for `id`.
+ */
+export type Actor = { id: string; role: Role | null; via?: string };
+
+/** Whose credential stands behind an actor: four eyes and quorum count credentials, not names. */
+const credentialOf = (actor: { id: string; via?: string }) => actor.via ?? actor.id;
 
 export type ApprovalPolicy = {
   required: boolean;
@@ -41,11 +47,13 @@ export type RunInput = {
   pipeline: string;
   kind: RunKind;
   requestedBy: string;
+  /** The credential's user when an admin requested the run for `requestedBy`. */
+  requestedVia?: string;
   params: Record<string, string>;
   policy: RunPolicy;
 };
 
-export type Decision = { by: string; at: string; reason?: string };
+export type Decision = { by: string; via?: string; at: string; reason?: string };
 
 export type RunContext = RunInput & {
   /** Attempts started per stage; the current attempt of the current stage is the last one. */
@@ -122,10 +130,17 @@ export const isPastDeadline = (context: RunContext, at: string): boolean =>
 /** Why `actor` may not approve or reject this run now, or null when they may. */
 export function decisionRefusal(context: RunContext, actor: Actor): Refusal | null {
   const { approval } = context.policy;
-  if (actor.id === context.requestedBy && !approval.allowSelfApproval) {
+  const requester = context.requestedVia ?? context.requestedBy;
+  if (
+    !approval.allowSelfApproval &&
+    (actor.id === context.requestedBy || credentialOf(actor) === requester)
+  ) {
     return {
       code: 'FORBIDDEN',
-      message: `You requested run #${context.number}, so someone else must approve or reject it (four eyes).`,
+      message:
+        actor.id === context.requestedBy
+          ? `You requested run #${context.number}, so someone else must approve or reject it (four eyes).`
+          : `${credentialOf(actor)} requested run #${context.number}, so the decision must come from someone else's credential (four eyes); acting as ${actor.id} does not change that.`,
     };
   }
   if (!approval.approvers.includes(actor.id) && !hasRole(actor.role, 'approver')) {
@@ -136,12 +151,13 @@ export function decisionRefusal(context: RunContext, actor: Actor): Refusal | nu
         ` (you are ${actor.role ?? 'not granted any role'}). Ask an admin: \`/mlops grant @you approver ${context.pipeline}\`.`,
     };
   }
-  if (context.approvals.some((a) => a.by === actor.id)) {
+  const earlier = context.approvals.find((a) => a.by === actor.id || (a.via ?? a.by) === credentialOf(actor));
+  if (earlier) {
     return {
       code: 'EVENT_NOT_ALLOWED',
       message:
-        `You already approved run #${context.number}; it needs ${approval.minApprovals} approvals from` +
-        ` different people (${context.approvals.length} so far).`,
+        `${earlier.by === actor.id ? 'You' : `${credentialOf(actor)} (as ${earlier.by})`} already approved run #${context.number}; it needs ${approval.minApprovals} approvals from` +
+        ` different people, each with their own credential (${context.approvals.length} so far).`,
     };
   }
   return null;
@@ -248,11 +264,15 @@ export const pipelineRunMachine = setup({
         new Date(Date.parse(event.at) + context.policy.approval.expiresAfterMs).toISOString(),
     }),
     recordApproval: assign({
-      approvals: ({ context, event }) => [...context.approvals, { by: event.actor.id, at: event.at }],
+      approvals: ({ context, event }) => [
+        ...context.approvals,
+        { by: event.actor.id, ...(event.actor.via ? { via: event.actor.via } : {}), at: event.at },
+      ],
     }),
     recordRejection: assign({
       rejection: ({ event }) => ({
         by: event.actor.id,
+        ...(event.actor.via ? { via: event.actor.via } : {}),
         at: event.at,
         ...(event.type === 'approval.reject' && event.reason ? { reason: event.reason } : {}),
       }),

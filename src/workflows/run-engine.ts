@@ -50,6 +50,8 @@ export type ApplyRequest = {
   event: EventInput;
   /** Who acts. Their role is looked up when the event is applied, not when a button was drawn. */
   actor: string;
+  /** The credential's user, when an admin acts for `actor` (see workflows/identity.ts). */
+  via?: string;
   /**
    * Applying the same key to the same run twice is a no-op that reports `duplicate`. A key
    * is scoped to the event type and the actor: the same key sent with another action, or
@@ -76,6 +78,8 @@ export type CreateRunRequest = {
   pipeline: string;
   params?: Record<string, string>;
   requestedBy: string;
+  /** The credential's user, when an admin requests the run for `requestedBy`. */
+  requestedVia?: string;
   kind?: RunKind;
   /** Makes creation idempotent (a Slack request id, an HTTP Idempotency-Key). */
   requestKey?: string;
@@ -190,7 +194,11 @@ export function createRunEngine({
     if (row.seenSeq !== null) return { status: 'duplicate', run: toView(row), seq: row.seenSeq };
 
     const restored = restoreSnapshot(row);
-    const actor: Actor = { id: request.actor, role: await roleOn(tx, request.actor, row.pipeline) };
+    const actor: Actor = {
+      id: request.actor,
+      role: await roleOn(tx, request.actor, row.pipeline),
+      ...(request.via ? { via: request.via } : {}),
+    };
     // The database's clock was read with the lock, in the same round trip. That is the
     // transaction's start: never earlier than the run's last event, so times follow seq.
     const read = clock === databaseClock ? row.lockedAt : await clock.now(tx);
@@ -235,6 +243,7 @@ export function createRunEngine({
       {
         type: event.type,
         actor: actor.id,
+        via: actor.via ?? null,
         idempotencyKey: key,
         fromState: from,
         payload: { ...request.event, role: actor.role },
@@ -306,6 +315,7 @@ export function createRunEngine({
       {
         type: event.type,
         actor: event.actor.id,
+        via: event.actor.via ?? null,
         idempotencyKey: scopedKey(request),
         fromState: row.state,
         payload: { ...request.event, role: event.actor.role, unrestorable: reason },
@@ -407,6 +417,7 @@ export function createRunEngine({
             pipeline: spec.name,
             kind,
             requestedBy: request.requestedBy,
+            ...(request.requestedVia ? { requestedVia: request.requestedVia } : {}),
             params,
             policy: policyOf(spec),
           });
@@ -418,6 +429,7 @@ export function createRunEngine({
             run: { id },
             event: { type: 'run.submitted' },
             actor: request.requestedBy,
+            ...(request.requestedVia ? { via: request.requestedVia } : {}),
             idempotencyKey: 'submit',
             reason: Object.keys(params).length ? `params ${JSON.stringify(params)}` : undefined,
           });

@@ -25,6 +25,8 @@ export type TimelineEntry = {
   at: string;
   type: string;
   actor: string;
+  /** The credential's user when an admin acted for `actor`. */
+  via: string | null;
   from: string | null;
   to: string;
   reason: string | null;
@@ -67,6 +69,8 @@ export type ActRequest = {
   run: RunRef;
   action: RunAction;
   as: string;
+  /** The credential's user, when an admin acts for `as`. */
+  via?: string;
   reason?: string;
   /** Same key, same effect: a retried request is reported as `duplicate`. Random when absent. */
   idempotencyKey?: string;
@@ -135,6 +139,7 @@ export function createRunService({
           at: e.createdAt.toISOString(),
           type: e.type,
           actor: e.actor,
+          via: e.via,
           from: e.fromState,
           to: e.toState,
           reason: e.reason,
@@ -151,11 +156,12 @@ export function createRunService({
         })),
       };
     },
-    async act({ run, action, as, reason, idempotencyKey }) {
+    async act({ run, action, as, via, reason, idempotencyKey }) {
       const result = await engine.apply({
         run,
         event: EVENT_OF[action](reason),
         actor: as,
+        ...(via ? { via } : {}),
         idempotencyKey: idempotencyKey ?? `${action}:${as}:${randomUUID()}`,
         ...(reason ? { reason } : {}),
       });

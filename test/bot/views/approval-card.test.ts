@@ -109,6 +109,7 @@ describe('decidedCard', () => {
         at: T1,
         type: 'run.cancel',
         actor: 'U0DAN',
+        via: null,
         from: 'awaitingApproval',
         to: 'cancelled',
         reason: null,

@@ -1,0 +1,112 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import type { Database } from '../db/client.ts';
+import { createSession, findSession, useToken } from '../db/credentials-repo.ts';
+import { StewardError } from '../errors.ts';
+import { API_USER, LOCAL_USER, type Principal } from '../workflows/identity.ts';
+import { isMutating } from './guards.ts';
+
+export const SESSION_COOKIE = 'steward_session';
+const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+
+export type Credentials = {
+  database: Database;
+  /** `STEWARD_API_TOKEN`: the admin user `api`. */
+  apiToken?: string;
+  /** The data dir's secret: the admin user `local`. */
+  localSecret?: string;
+  /** Cookies get `Secure` when Steward is served over https. */
+  secureCookies?: boolean;
+};
+
+/** A request's principal, once `authenticate` has run. */
+export const principalOf = (res: Response): Principal => {
+  const principal = res.locals.principal as Principal | undefined;
+  if (!principal) throw new Error('principalOf called on a route that does not authenticate');
+  return principal;
+};
+
+const HOW =
+  'send `Authorization: Bearer <token>`: `steward token create <you>` makes a personal token; ' +
+  "the CLI on Steward's own machine uses the data dir's secret by itself";
+
+export function createAuthenticator({ database, apiToken, localSecret, secureCookies = false }: Credentials) {
+  /** Who a bearer token is; undefined for a token that is no one's. */
+  async function bearer(token: string): Promise<Principal | undefined> {
+    if (apiToken && sameSecret(token, apiToken)) return { user: API_USER, credential: 'api-token' };
+    if (localSecret && sameSecret(token, localSecret))
+      return { user: LOCAL_USER, credential: 'local-secret' };
+    const row = await useToken(database.db, token);
+    return row ? { user: row.userId, credential: 'token', tokenId: row.id } : undefined;
+  }
+
+  /**
+   * Establishes `res.locals.principal` from the request's credential, or refuses it (401).
+   * A browser session must send its CSRF token with every request that changes something.
+   */
+  async function authenticate(req: Request, res: Response, next: NextFunction) {
+    const header = req.headers.authorization;
+    if (header) {
+      const token = /^bearer\s+(\S+)$/i.exec(header)?.[1];
+      const principal = token ? await bearer(token) : undefined;
+      if (!principal) throw new StewardError('UNAUTHORIZED', `wrong or revoked token; ${HOW}`);
+      res.locals.principal = principal;
+      return next();
+    }
+    const cookie = cookiesOf(req)[SESSION_COOKIE];
+    const session = cookie ? await findSession(database.db, cookie) : undefined;
+    if (!session) throw new StewardError('UNAUTHORIZED', `no credential; ${HOW}`);
+    if (isMutating(req) && !sameSecret(String(req.headers['x-csrf-token'] ?? ''), session.csrf)) {
+      throw new StewardError('FORBIDDEN', 'missing or wrong X-CSRF-Token for this session; reload the page');
+    }
+    res.locals.principal = { user: session.userId, credential: 'session' } satisfies Principal;
+    res.locals.csrf = session.csrf;
+    next();
+  }
+
+  /**
+   * The start URL (`/?token=…`): a valid token becomes an HttpOnly, SameSite=Strict session
+   * cookie, and the browser is sent to the same address without the token. False when the
+   * request carries no token.
+   */
+  async function exchange(req: Request, res: Response): Promise<boolean> {
+    const token = typeof req.query.token === 'string' ? req.query.token : undefined;
+    if (!token) return false;
+    const principal = await bearer(token);
+    if (!principal) throw new StewardError('UNAUTHORIZED', `the link's token is wrong or revoked; ${HOW}`);
+    const { cookie } = await createSession(database.db, principal.user, SESSION_TTL_MS);
+    const rest = new URL(req.originalUrl, 'http://x');
+    rest.searchParams.delete('token');
+    res.cookie(SESSION_COOKIE, cookie, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: secureCookies,
+      path: '/',
+      maxAge: SESSION_TTL_MS,
+    });
+    res.redirect(303, `${rest.pathname}${rest.search}`);
+    return true;
+  }
+
+  return { authenticate, exchange, bearer };
+}
+
+function cookiesOf(req: Request): Record<string, string> {
+  const cookies: Record<string, string> = {};
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) continue;
+    try {
+      cookies[part.slice(0, eq).trim()] = decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      // a cookie that is not ours, malformed: ignored
+    }
+  }
+  return cookies;
+}
+
+/** Compares two secrets in constant time (hashing first evens out their lengths). */
+export function sameSecret(given: string, expected: string): boolean {
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}

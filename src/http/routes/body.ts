@@ -1,0 +1,19 @@
+import type { Request } from 'express';
+import type { z } from 'zod';
+import { StewardError } from '../../errors.ts';
+
+/** The request body checked against `schema`; every problem is named with its field. */
+export function bodyOf<T>(schema: z.ZodType<T>, req: Request): T {
+  const result = schema.safeParse(req.body ?? {});
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+    throw new StewardError('BAD_REQUEST', `invalid request: ${problems.join('; ')}`);
+  }
+  return result.data;
+}
+
+/** The `Idempotency-Key` header, scoped to HTTP, when the caller sent one. */
+export function idempotencyKeyOf(req: Request): string | undefined {
+  const key = req.headers['idempotency-key'];
+  return typeof key === 'string' && key ? `http:${key}` : undefined;
+}

@@ -1,0 +1,133 @@
+import type { Database } from '../db/client.ts';
+import { createToken, findToken, listTokens, revokeToken, type TokenRow } from '../db/credentials-repo.ts';
+import type { RunRef } from '../db/runs-repo.ts';
+import { listGrants } from '../db/runs-repo.ts';
+import { StewardError } from '../errors.ts';
+import { actingAs, claimable, isGlobalAdmin, type Principal } from './identity.ts';
+import type { Grant, RoleService } from './role-service.ts';
+import type { Role } from './roles.ts';
+import type { ActResult, RunAction, RunDetail, RunService } from './run-service.ts';
+
+export type WhoAmI = { user: string; credential: Principal['credential']; grants: Grant[] };
+export type GrantView = Grant & { user: string; grantedBy: string; createdAt: string };
+export type TokenView = {
+  id: string;
+  user: string;
+  name: string;
+  createdBy: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+};
+
+/**
+ * What one authenticated person can do, whichever way they come in (REST, the CLI on the
+ * database, the CLI over REST). Every request names the acting user only through `as`,
+ * which `actingAs` honours for admins alone.
+ */
+export type Access = {
+  whoami(): Promise<WhoAmI>;
+  start(request: {
+    pipeline: string;
+    params?: Record<string, string>;
+    as?: string;
+    requestKey?: string;
+  }): ReturnType<RunService['start']>;
+  act(request: {
+    run: RunRef;
+    action: RunAction;
+    as?: string;
+    reason?: string;
+    idempotencyKey?: string;
+  }): Promise<ActResult>;
+  list: RunService['list'];
+  show(ref: RunRef): Promise<RunDetail>;
+  models: RunService['models'];
+  pipelines: RunService['pipelines'];
+  roles(): Promise<GrantView[]>;
+  grant(request: { user: string; role: Role; pipeline?: string }): Promise<void>;
+  /** False when the user held no such grant. */
+  revoke(request: { user: string; pipeline?: string }): Promise<boolean>;
+  createToken(request: { user?: string; name?: string }): Promise<{ token: string } & TokenView>;
+  listTokens(): Promise<TokenView[]>;
+  revokeToken(id: string): Promise<void>;
+};
+
+export type AccessDeps = { database: Database; service: RunService; roles: RoleService };
+
+/** The Access of `principal`, checked against the database when each request is made. */
+export function createAccess({ database, service, roles }: AccessDeps, principal: Principal): Access {
+  const db = database.db;
+  const self = principal.user;
+  /** Tokens are a person's own business, and an admin's. */
+  async function mayManageTokensOf(user: string): Promise<boolean> {
+    return user === self || (await isGlobalAdmin(db, self));
+  }
+  return {
+    async whoami() {
+      return { user: self, credential: principal.credential, grants: await roles.grantsOf(self) };
+    },
+    async start({ as, ...request }) {
+      const { actor, via } = await actingAs(db, principal, as);
+      return service.start({ ...request, requestedBy: actor, ...(via ? { requestedVia: via } : {}) });
+    },
+    async act({ as, ...request }) {
+      const { actor, via } = await actingAs(db, principal, as);
+      return service.act({ ...request, as: actor, ...(via ? { via } : {}) });
+    },
+    list: (filter) => service.list(filter),
+    show: (ref) => service.show(ref),
+    models: (pipeline) => service.models(pipeline),
+    pipelines: () => service.pipelines(),
+    async roles() {
+      return (await listGrants(db)).map((g) => ({
+        user: g.userId,
+        pipeline: g.pipeline,
+        role: g.role as Role,
+        grantedBy: g.grantedBy,
+        createdAt: g.createdAt.toISOString(),
+      }));
+    },
+    async grant({ user, role, pipeline }) {
+      await roles.grant(self, { userId: claimable(user), role, ...(pipeline ? { pipeline } : {}) });
+    },
+    revoke: ({ user, pipeline }) => roles.revoke(self, { userId: user, ...(pipeline ? { pipeline } : {}) }),
+    async createToken({ user = self, name = 'default' }) {
+      const owner = claimable(user);
+      if (!(await mayManageTokensOf(owner))) {
+        throw new StewardError(
+          'FORBIDDEN',
+          `only an admin can create a token for someone else; you are ${self}. \`steward token create ${self}\` makes one for you.`,
+        );
+      }
+      const { row, token } = await createToken(db, { userId: owner, name, createdBy: self });
+      return { token, ...tokenView(row) };
+    },
+    async listTokens() {
+      const all = await isGlobalAdmin(db, self);
+      return (await listTokens(db, all ? undefined : self)).map(tokenView);
+    },
+    async revokeToken(id) {
+      const row = await findToken(db, id);
+      // Someone else's token is reported as missing, so ids cannot be probed.
+      if (!row || !(await mayManageTokensOf(row.userId))) {
+        throw new StewardError('NOT_FOUND', `there is no token ${id}; \`steward token list\` shows yours`);
+      }
+      if (!(await revokeToken(db, id))) {
+        throw new StewardError('NOT_FOUND', `token ${id} was already revoked`);
+      }
+    },
+  };
+}
+
+function tokenView(row: TokenRow): TokenView {
+  return {
+    id: row.id,
+    user: row.userId,
+    name: row.name,
+    createdBy: row.createdBy,
+    createdAt: row.createdAt.toISOString(),
+    lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
+    revokedAt: row.revokedAt?.toISOString() ?? null,
+  };
+}
