@@ -52,7 +52,10 @@ describe('steward CLI without a server', () => {
     expect(claimed).toMatchObject({ code: 1, err: expect.stringContaining("someone else's credential") });
     const token = await cli(['token', 'create', 'bob', '--name', 'test'], env);
     expect(token).toMatchObject({ code: 0, out: expect.stringMatching(/^stw_\S+\n$/) });
-    const reject = await cli(['reject', '1', '--reason', 'not today'], { ...env, STEWARD_TOKEN: token.out.trim() });
+    const reject = await cli(['reject', '1', '--reason', 'not today'], {
+      ...env,
+      STEWARD_TOKEN: token.out.trim(),
+    });
     expect(reject).toMatchObject({ code: 0, out: '#1 rejected\n' });
     expect((await cli(['show', '1'], env)).out).toContain('rejected by bob: not today');
   });

@@ -1,4 +1,4 @@
-import type http from 'node:http';
+import http from 'node:http';
 import { createToken } from '../../src/db/credentials-repo.ts';
 import { grantRole } from '../../src/db/runs-repo.ts';
 import { createHttpServer, type HttpDeps } from '../../src/http/server.ts';
@@ -70,4 +70,31 @@ export async function startApi(h: EngineHarness, options: Partial<HttpDeps> = {}
     },
     close: () => server.close(),
   };
+}
+
+/** A request through node:http, which sends any Host header as given (fetch does not). */
+export function rawRequest(
+  base: string,
+  {
+    method = 'GET',
+    path = '/',
+    headers = {},
+    body,
+  }: { method?: string; path?: string; headers?: Record<string, string>; body?: string },
+): Promise<{ status: number; body: string }> {
+  const url = new URL(path, base);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, method, headers },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }
