@@ -71,7 +71,7 @@ describe.each(backends())('steward run churn on a fresh %s database', (backend) 
   }
 
   it('compares the next run with the production model on the same holdout', async () => {
-    expect((await cli(['approve', '1', '--as', 'bob'], env, true)).out).toBe('#1 deploying\n');
+    expect((await cli(['approve', '1'], await asUser('bob', env), true)).out).toBe('#1 deploying\n');
     if (backend === 'pglite') {
       // `run --wait` runs only its own run's stages, so nothing else deploys run #1 here.
       await serveBriefly(async (app) => (await app.service.show({ number: 1 })).run.state === 'deployed');

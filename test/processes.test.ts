@@ -65,7 +65,7 @@ describe.each(backends())('steward processes on %s', (backend) => {
     const own = await cli(['approve', String(run)], env);
     expect(own.code).toBe(1);
     expect(own.err).toMatch(/four eyes/);
-    const approved = await cli(['approve', String(run), '--as', 'bob'], env);
+    const approved = await cli(['approve', String(run)], await asUser('bob', env));
     expect(approved).toMatchObject({ code: 0, out: `#${run} deploying\n` });
     const detail = await waitForState(run, 'deployed', env);
     expect(deployments(deployLog)).toHaveLength(1);
@@ -90,7 +90,7 @@ describe.each(backends())('steward processes on %s', (backend) => {
       actor: 'steward',
       to: 'expired',
     });
-    const late = await cli(['approve', String(run), '--as', 'bob'], env);
+    const late = await cli(['approve', String(run)], await asUser('bob', env));
     expect(late.err).toMatch(/is expired; approve is possible only while awaiting approval/);
     expect(deployments(deployLog)).toHaveLength(0);
   });
@@ -108,7 +108,7 @@ describe.each(backends())('steward processes on %s', (backend) => {
 
     const second = await launchWorker(env);
     await waitForState(run, 'awaitingApproval', env, 60_000);
-    await cli(['approve', String(run), '--as', 'bob'], env);
+    await cli(['approve', String(run)], await asUser('bob', env));
     const detail = await waitForState(run, 'deployed', env);
 
     const train = detail.attempts.filter((a) => a.stage === 'train');

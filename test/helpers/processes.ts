@@ -81,6 +81,13 @@ export async function cli(
   return { code, out: out.join(''), err: err.join('') };
 }
 
+/** `env` with STEWARD_TOKEN set to a new personal token of `user`: the CLI then acts as them. */
+export async function asUser(user: string, env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
+  const made = await cli(['token', 'create', user, '--name', 'test'], env);
+  if (made.code !== 0) throw new Error(`token create ${user} failed: ${made.err}`);
+  return { ...env, STEWARD_TOKEN: made.out.trim() };
+}
+
 export async function show(run: number, env: NodeJS.ProcessEnv): Promise<RunDetail> {
   const result = await cli(['show', String(run), '--json'], env);
   if (result.code !== 0) throw new Error(`show #${run} failed: ${result.err}`);
