@@ -47,7 +47,9 @@ export function sqlFailure(error: unknown, context: SqlFailureContext): Error {
   const raw = error instanceof Error ? error.message : String(error);
   const message = typeof code === 'string' && code.startsWith('22') ? raw.replace(/"[^"]*"/g, '"…"') : raw;
   const refused = `(PostgreSQL refused: ${message})`;
-  const fail = (text: string) => new StageFailure(`${pipeline}: ${text}`, { cause: error });
+  // The cause keeps only the SQLSTATE: a pg error's other fields (detail, where) can hold data.
+  const cause = { code };
+  const fail = (text: string) => new StageFailure(`${pipeline}: ${text}`, { cause });
 
   if ((code === '57014' && message.includes('statement timeout')) || message === 'Query read timeout') {
     return fail(
@@ -57,7 +59,7 @@ export function sqlFailure(error: unknown, context: SqlFailureContext): Error {
   }
   // Cancelled by someone else (an operator's pg_cancel_backend, a server shutdown): try again.
   if (code === '57014' || code === '57P01') {
-    return new Error(`${pipeline}: the database stopped the sql query: ${message}`, { cause: error });
+    return new Error(`${pipeline}: the database stopped the sql query: ${message}`, { cause });
   }
   if (phase === 'connect') return fail(`cannot connect to the sql source's database: ${message}`);
   if (phase === 'role' && code === '42501') {
