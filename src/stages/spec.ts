@@ -10,9 +10,22 @@ const Name = z
   .string()
   .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'use lowercase letters, digits, - and _, starting with a letter');
 
+/** 1 s to 1 h: a spec cannot switch the timeout off or hold a transaction open for hours. */
+const SqlTimeout = Duration.refine((ms) => ms >= 1000 && ms <= 3_600_000, {
+  error: 'must be between 1s and 1h',
+});
+
 const Source = z.discriminatedUnion('type', [
   z.object({ type: z.literal('csv'), path: z.string().min(1) }),
-  z.object({ type: z.literal('sql'), query: z.string().min(1), url: z.string().optional() }),
+  z.object({
+    type: z.literal('sql'),
+    /** One SQL statement; it runs in a read-only transaction (see `stages/data/sql.ts`). */
+    query: z.string().min(1),
+    /** The database to query, as its own user. Without it: Steward's database, as steward_reader. */
+    url: z.string().optional(),
+    /** How long the query may run before the database stops it. @default 60s */
+    timeout: SqlTimeout.default(60_000),
+  }),
   z.object({
     type: z.literal('synthetic'),
     generator: z.enum(['churn', 'housing']).default('churn'),

@@ -1,47 +1,14 @@
 import path from 'node:path';
-import pg from 'pg';
 import { readCsvFile } from '../data/csv.ts';
-import { createCollector } from '../data/csv-collect.ts';
 import { profileTable } from '../data/profile.ts';
+import { readSqlSource } from '../data/sql.ts';
 import { generateSynthetic } from '../data/synthetic.ts';
-import { dropColumns, type Table } from '../data/table.ts';
+import { dropColumns } from '../data/table.ts';
 import { PipelineSpec } from '../spec.ts';
-import { StageFailure, type StageFn } from '../stage.ts';
+import type { StageFn } from '../stage.ts';
 import { failOnBadInput } from './failures.ts';
 
 type Source = PipelineSpec['source'];
-
-/** Reads a SQL source into a table with the same typing rules as CSV. */
-async function readSql(source: Extract<Source, { type: 'sql' }>, pipeline: string): Promise<Table> {
-  const url = source.url ?? process.env.DATABASE_URL;
-  if (!url) {
-    throw new StageFailure(
-      `${pipeline}: a sql source needs source.url or DATABASE_URL to say which database to query`,
-    );
-  }
-  const client = new pg.Client({ connectionString: url });
-  try {
-    await client.connect();
-    const result = await client.query({ text: source.query, rowMode: 'array' });
-    const collector = createCollector('sql query');
-    let line = 1;
-    collector.push({ record: result.fields.map((f) => f.name), info: { lines: line, empty_lines: 0 } });
-    for (const row of result.rows as unknown[][]) {
-      line++;
-      const record = row.map((v) =>
-        v === null || v === undefined ? '' : v instanceof Date ? v.toISOString() : String(v),
-      );
-      collector.push({ record, info: { lines: line, empty_lines: 0 } });
-    }
-    return collector.finish();
-  } catch (error) {
-    if (error instanceof StageFailure) throw error;
-    // The query or the connection is wrong: retrying would not help.
-    throw new StageFailure(`${pipeline}: the sql source failed: ${(error as Error).message}`);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
 
 /** Run params that adjust a synthetic source: `rows=`, `seed=`, `drift=`. */
 function syntheticOptions(source: Extract<Source, { type: 'synthetic' }>, params: Record<string, string>) {
@@ -69,7 +36,16 @@ export const ingest: StageFn = async (request, context) => {
         source: path.basename(source.path),
         signal: context.signal,
       });
-    if (source.type === 'sql') return readSql(source, spec.name);
+    if (source.type === 'sql')
+      return readSqlSource({
+        query: source.query,
+        url: source.url,
+        // Without source.url the query runs on Steward's own database, confined to steward_reader.
+        stewardUrl: process.env.DATABASE_URL,
+        timeoutMs: source.timeout,
+        pipeline: spec.name,
+        signal: context.signal,
+      });
     return generateSynthetic(source.generator, syntheticOptions(source, request.run.params));
   });
   const present = new Set(raw.columns.map((c) => c.name));
