@@ -10,7 +10,7 @@ import { datasets, modelVersions, stageAttempts } from '../src/db/schema.ts';
 import { silentLogger } from '../src/log.ts';
 import { unpackJson, unpackTable } from '../src/stages/data/serialize.ts';
 import { backends, type TestDatabase, testDatabase } from './helpers/database.ts';
-import { cli } from './helpers/processes.ts';
+import { asUser, cli } from './helpers/processes.ts';
 
 const PIPELINES = fileURLToPath(new URL('../pipelines', import.meta.url));
 

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backends } from './helpers/database.ts';
 import {
+  asUser,
   cli,
   eventually,
   kill,

@@ -8,6 +8,7 @@ import { main } from '../../src/cli.ts';
 import { noStore } from '../../src/stages/store.ts';
 import type { RunDetail } from '../../src/workflows/run-service.ts';
 import { type Backend, type TestDatabase, testDatabase } from './database.ts';
+import { keepLog } from './suite-logs.ts';
 
 const LAUNCHER = fileURLToPath(new URL('../fixtures/steward.ts', import.meta.url));
 export const PIPELINES = fileURLToPath(new URL('../fixtures/pipelines', import.meta.url));
@@ -57,7 +58,12 @@ export function spawnSteward(args: string[], env: NodeJS.ProcessEnv): Proc {
   const chunks: string[] = [];
   child.stdout?.on('data', (d: Buffer) => chunks.push(d.toString()));
   child.stderr?.on('data', (d: Buffer) => chunks.push(d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      keepLog(`steward-${args[0] ?? 'process'}-${child.pid}`, chunks.join(''));
+      resolve(code);
+    }),
+  );
   return { child, output: () => chunks.join(''), exited };
 }
 

@@ -259,7 +259,11 @@ describe('Slack identities', () => {
   it('answers a malformed signed payload with 400 and one log line, and an unsigned one with 401', async () => {
     lines.length = 0;
     for (const body of ['payload=null', 'payload=%5B1%5D', 'payload=%7Bnot-json']) {
-      const res = await fetch(`${base}/slack/events`, { method: 'POST', headers: signedHeaders(SECRET, body), body });
+      const res = await fetch(`${base}/slack/events`, {
+        method: 'POST',
+        headers: signedHeaders(SECRET, body),
+        body,
+      });
       expect(res.status).toBe(400);
     }
     const json = 'null';
