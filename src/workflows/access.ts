@@ -89,7 +89,7 @@ export function createAccess({ database, service, roles }: AccessDeps, principal
       }));
     },
     async grant({ user, role, pipeline }) {
-      await roles.grant(self, { userId: claimable(user), role, ...(pipeline ? { pipeline } : {}) });
+      await roles.grant(self, { userId: user, role, ...(pipeline ? { pipeline } : {}) });
     },
     revoke: ({ user, pipeline }) => roles.revoke(self, { userId: user, ...(pipeline ? { pipeline } : {}) }),
     async createToken({ user = self, name = 'default' }) {

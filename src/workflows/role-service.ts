@@ -1,6 +1,7 @@
 import type { Database } from '../db/client.ts';
 import { grantRole, grantsOf, revokeRole } from '../db/runs-repo.ts';
 import { StewardError } from '../errors.ts';
+import { claimable } from './identity.ts';
 import { hasRole, type Role } from './roles.ts';
 import { roleOn } from './run-engine.ts';
 
@@ -35,7 +36,7 @@ export function createRoleService({ database }: { database: Database }): RoleSer
     roleOn: (userId, pipeline) => roleOn(database.db, userId, pipeline),
     async grant(actor, { userId, role, pipeline }) {
       await requireAdmin(actor, pipeline);
-      await grantRole(database.db, { userId, role, ...(pipeline ? { pipeline } : {}), grantedBy: actor });
+      await grantRole(database.db, { userId: claimable(userId), role, ...(pipeline ? { pipeline } : {}), grantedBy: actor });
     },
     async revoke(actor, { userId, pipeline }) {
       await requireAdmin(actor, pipeline);
