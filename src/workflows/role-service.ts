@@ -36,7 +36,12 @@ export function createRoleService({ database }: { database: Database }): RoleSer
     roleOn: (userId, pipeline) => roleOn(database.db, userId, pipeline),
     async grant(actor, { userId, role, pipeline }) {
       await requireAdmin(actor, pipeline);
-      await grantRole(database.db, { userId: claimable(userId), role, ...(pipeline ? { pipeline } : {}), grantedBy: actor });
+      await grantRole(database.db, {
+        userId: claimable(userId),
+        role,
+        ...(pipeline ? { pipeline } : {}),
+        grantedBy: actor,
+      });
     },
     async revoke(actor, { userId, pipeline }) {
       await requireAdmin(actor, pipeline);

@@ -44,8 +44,12 @@ export type ThreadMessage =
 /**
  * Runs each stage attempt in its own worker thread, so training never blocks the event
  * loop that answers Slack and heartbeats. `module` is the URL of a module exporting `stages`.
- * Aborting terminates the thread.
+ * Aborting tells the stage (its `signal` aborts), then terminates the thread after
+ * ABORT_GRACE_MS, whatever the stage does.
  */
+/** How long an aborted stage has to stop by itself (cancel a query) before its thread is terminated. */
+const ABORT_GRACE_MS = 1000;
+
 export function createThreadExecutor(module: URL): StageExecutor {
   return {
     run(request, { onProgress, signal }) {
@@ -62,7 +66,8 @@ export function createThreadExecutor(module: URL): StageExecutor {
           workerData: { entry: THREAD_ENTRY.href, module: module.href, request },
         });
         const onAbort = () => {
-          void worker.terminate();
+          worker.postMessage({ type: 'abort', reason: String(signal.reason ?? 'aborted') });
+          setTimeout(() => void worker.terminate(), ABORT_GRACE_MS).unref();
           settle(() => reject(new StageAbortedError(String(signal.reason ?? 'aborted'))));
         };
         signal.addEventListener('abort', onAbort, { once: true });

@@ -5,6 +5,13 @@ import { missingStage, type ThreadMessage } from './stage-executor.ts';
 /** Inside a worker thread: load the stage module, run one stage, post the result back. */
 const { module, request } = workerData as { module: string; request: StageRequest };
 const post = (message: ThreadMessage) => parentPort?.postMessage(message);
+// The executor says so before it terminates the thread, so a stage can stop cleanly (a SQL
+// source cancels its query on the server). Listening must not keep the thread alive.
+const controller = new AbortController();
+parentPort?.on('message', (message: { type?: string; reason?: string }) => {
+  if (message.type === 'abort') controller.abort(message.reason);
+});
+parentPort?.unref();
 
 try {
   const { stages } = (await import(module)) as { stages: StageSet };
@@ -13,7 +20,7 @@ try {
   const result = await fn(request, {
     progress: (message, fraction) =>
       post({ type: 'progress', message, ...(fraction === undefined ? {} : { fraction }) }),
-    signal: new AbortController().signal,
+    signal: controller.signal,
   });
   post({ type: 'done', result: result ?? {} });
 } catch (error) {
