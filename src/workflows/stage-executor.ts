@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { StageName, StageRequest, StageResult, StageSet } from '../stages/stage.ts';
 
@@ -44,9 +45,14 @@ export type ThreadMessage =
 /**
  * Runs each stage attempt in its own worker thread, so training never blocks the event
  * loop that answers Slack and heartbeats. `module` is the URL of a module exporting `stages`.
- * Aborting terminates the thread.
+ * Aborting terminates the thread. Stages see this process's environment, with
+ * `STEWARD_DATA_ROOTS` set to `dataRoots` when given (the configured ones).
  */
-export function createThreadExecutor(module: URL): StageExecutor {
+export function createThreadExecutor(
+  module: URL,
+  { dataRoots }: { dataRoots?: readonly string[] } = {},
+): StageExecutor {
+  const roots = dataRoots?.join(path.delimiter);
   return {
     run(request, { onProgress, signal }) {
       return new Promise<StageResult>((resolve, reject) => {
@@ -60,6 +66,7 @@ export function createThreadExecutor(module: URL): StageExecutor {
         };
         const worker = new Worker(BOOTSTRAP, {
           workerData: { entry: THREAD_ENTRY.href, module: module.href, request },
+          ...(roots === undefined ? {} : { env: { ...process.env, STEWARD_DATA_ROOTS: roots } }),
         });
         const onAbort = () => {
           void worker.terminate();
