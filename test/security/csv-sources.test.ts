@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { DrizzleQueryError } from 'drizzle-orm';
 import {
   afterAll,
   afterEach,
@@ -14,14 +16,15 @@ import {
   vi,
 } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { findRun, timeline } from '../../src/db/runs-repo.ts';
+import { findRun, stageAttemptsOf, timeline } from '../../src/db/runs-repo.ts';
 import { runs } from '../../src/db/schema.ts';
 import { createDirectoryCatalog } from '../../src/stages/catalog.ts';
 import { MAX_CELL_BYTES, parseCsv, readCsvFile } from '../../src/stages/data/csv.ts';
 import { PROFILE_VALUE_CHARS, profileTable } from '../../src/stages/data/profile.ts';
+import { createTable } from '../../src/stages/data/table.ts';
 import { stages } from '../../src/stages/index.ts';
-import type { StageRequest } from '../../src/stages/stage.ts';
-import { createStageStore } from '../../src/stages/store.ts';
+import { StageFailure, type StageFn, type StageRequest, type StageSet } from '../../src/stages/stage.ts';
+import { createStageStore, type StageStore } from '../../src/stages/store.ts';
 import { createThreadExecutor } from '../../src/workflows/stage-executor.ts';
 import { backends } from '../helpers/database.ts';
 import { demoSpec, type EngineHarness, engineHarness } from '../helpers/engine.ts';
@@ -202,6 +205,55 @@ describe('CSV limits', () => {
   });
 });
 
+/** An ingest stage that hands the store a dataset PostgreSQL cannot hold (text and jsonb refuse \0). */
+const nulIngest: StageFn = async () => {
+  const table = createTable([
+    { name: 'plan', type: 'categorical', values: ['a\0b', 'x'] },
+    { name: 'churned', type: 'numeric', values: Float64Array.from([0, 1]) },
+  ]);
+  const profile = profileTable(table);
+  return {
+    output: { datasetHash: profile.hash },
+    artifacts: { newDataset: { hash: profile.hash, source: { type: 'csv' }, table, profile } },
+  };
+};
+
+/**
+ * A store whose write fails the way drizzle reports a connection lost mid-insert: the error
+ * quotes the query and its parameters (here, gzipped bytes full of NULs) and has no SQLSTATE.
+ */
+const brokenStore: StageStore = {
+  load: async () => ({}),
+  async save() {
+    const content = gzipSync(Buffer.from('plan,churned\nsecret-row-value,1\n'.repeat(50)));
+    throw new DrizzleQueryError(
+      'insert into "datasets" ("hash", "content") values ($1, $2)',
+      ['abc', content.toString('latin1')],
+      new Error('Connection terminated unexpectedly'),
+    );
+  },
+};
+
+/** One engine per backend; pipelines pick their stage and store behaviour by name. */
+const SPECIAL_INGEST: Record<string, StageFn> = {
+  nulstore: nulIngest,
+  broken: nulIngest,
+  nulmessage: async () => {
+    throw new StageFailure('column "plan" has "a\0b", which is not allowed');
+  },
+};
+const pipelineStages: StageSet = {
+  ...stages,
+  ingest: (request, context) =>
+    (SPECIAL_INGEST[request.run.pipeline] ?? (stages.ingest as StageFn))(request, context),
+};
+const realStore = createStageStore();
+const pipelineStore: StageStore = {
+  load: (db, request) => realStore.load(db, request),
+  save: (tx, request, result) =>
+    (request.run.pipeline === 'broken' ? brokenStore : realStore).save(tx, request, result),
+};
+
 describe.each(backends())('runs on %s', (backend) => {
   const evilSpec = () => createDirectoryCatalog(pipelinesDir).get('evil');
   const csvSpec = (name: string, file: string) => demoSpec({ name, source: { type: 'csv', path: file } });
@@ -215,9 +267,12 @@ describe.each(backends())('runs on %s', (backend) => {
         demoSpec({ name: 'abs', source: { type: 'csv', path: '/etc/passwd' } }),
         csvSpec('swap', swapFile),
         csvSpec('nul', nulFile),
+        demoSpec({ name: 'nulstore' }),
+        demoSpec({ name: 'broken', retries: 0 }),
+        demoSpec({ name: 'nulmessage' }),
       ],
-      stages,
-      store: createStageStore(),
+      stages: pipelineStages,
+      store: pipelineStore,
     });
   });
   afterAll(() => h?.close());
@@ -267,6 +322,48 @@ describe.each(backends())('runs on %s', (backend) => {
         cause: 'fatal',
         error: `ingest: nul-${backend}.csv line 17: a cell (column "plan") contains a NUL byte (\\0); CSV sources must be text`,
       }),
+    ]);
+  });
+
+  it('reports a store failure on the timeline with the database’s reason, at once, not as lost', async () => {
+    const run = await start('nulstore');
+    const t0 = performance.now();
+    await h.drain();
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect((await findRun(h.database.db, { id: run.id }))?.state).toBe('failed');
+    const attempts = await stageAttemptsOf(h.database.db, run.id);
+    expect(attempts.map((a) => a.status)).toEqual(['failed']);
+    expect(await failedEvents(run.id)).toEqual([
+      expect.objectContaining({
+        cause: 'fatal',
+        error:
+          "the database refused the stage's result: unsupported Unicode escape sequence (\\u0000 cannot be converted to text.)",
+      }),
+    ]);
+  });
+
+  it('reports a failed write that quotes its parameters by its cause, without them, and not as lost', async () => {
+    const run = await start('broken');
+    await h.drain();
+    expect((await findRun(h.database.db, { id: run.id }))?.state).toBe('failed');
+    const [attempt] = await stageAttemptsOf(h.database.db, run.id);
+    expect(attempt?.status).toBe('failed');
+    const events = await failedEvents(run.id);
+    expect(events).toEqual([
+      expect.objectContaining({
+        cause: 'error',
+        error: 'a database query failed: Connection terminated unexpectedly',
+      }),
+    ]);
+    expect(JSON.stringify([events, attempt?.error])).not.toMatch(/params|insert into|presumed lost/);
+  });
+
+  it('reports a stage failure whose message holds a NUL byte, with the byte shown as \\0', async () => {
+    const run = await start('nulmessage');
+    await h.drain();
+    expect((await findRun(h.database.db, { id: run.id }))?.state).toBe('failed');
+    expect(await failedEvents(run.id)).toEqual([
+      expect.objectContaining({ cause: 'fatal', error: 'column "plan" has "a\\0b", which is not allowed' }),
     ]);
   });
 });
