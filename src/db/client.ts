@@ -75,9 +75,7 @@ export type OpenOptions = {
 export async function openDatabase(options: OpenOptions): Promise<Database> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
-    pool.on('error', (error) =>
-      options.log.warn('idle database connection failed', { error: error.message }),
-    );
+    pool.on('error', (error) => options.log.warn('idle database connection failed', { error }));
     const db = drizzleNodePg(pool, { schema }) as unknown as Db;
     return {
       kind: 'postgres',

@@ -307,7 +307,7 @@ export function createStageRunner(deps: StageRunnerDeps): StageRunner {
             `progress:${c.stage}:${c.attempt}:${n}`,
           ),
         )
-        .catch((error: Error) => stageLog.warn('progress not recorded', { error: error.message }));
+        .catch((error: Error) => stageLog.warn('progress not recorded', { error }));
     };
   }
 
@@ -324,7 +324,7 @@ export function createStageRunner(deps: StageRunnerDeps): StageRunner {
       const state = await runState(database.db, c.runId);
       if (!state || isFinal(state)) controller.abort('superseded' satisfies Abort);
     } catch (error) {
-      stageLog.warn('heartbeat failed', { error: (error as Error).message });
+      stageLog.warn('heartbeat failed', { error });
     }
   }
 
@@ -334,7 +334,7 @@ export function createStageRunner(deps: StageRunnerDeps): StageRunner {
       .catch((error: Error) =>
         // Even the failure report failed (the database is gone): the lease runs out and the
         // reaper reports the attempt lost.
-        log.error('stage attempt could not report its outcome', { error: error.message, stage: c.stage }),
+        log.error('stage attempt could not report its outcome', { error, stage: c.stage }),
       )
       .finally(() => inFlight.delete(attemptKey(c)));
     inFlight.set(attemptKey(c), { controller, done });
