@@ -91,6 +91,7 @@ export async function openApp(options: AppOptions): Promise<App> {
     catalog,
     clock,
     log: log.child({ part: 'engine' }),
+    dataRoots: config.dataRoots,
   });
   const service = createRunService({ database, engine, catalog });
   const roles = createRoleService({ database });
@@ -119,7 +120,9 @@ export async function openApp(options: AppOptions): Promise<App> {
     engine,
     executor:
       options.executor ??
-      createThreadExecutor(options.stagesModule ?? new URL('./stages/index.ts', import.meta.url)),
+      createThreadExecutor(options.stagesModule ?? new URL('./stages/index.ts', import.meta.url), {
+        dataRoots: config.dataRoots,
+      }),
     store: options.store ?? createStageStore({ clock }),
     clock,
     log: log.child({ part: 'worker' }),

@@ -1,6 +1,8 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { StewardError } from './errors.ts';
+import { dataRoots, splitDataRoots } from './stages/data/data-roots.ts';
 
 const optionalString = z
   .string()
@@ -17,6 +19,17 @@ const Env = z.object({
   ),
   STEWARD_DATA_DIR: z.string().default('./.steward'),
   STEWARD_PIPELINES_DIR: z.string().default('./pipelines'),
+  /** Directories CSV sources may be read from, `path.delimiter`-separated; default: the pipelines dir's parent. */
+  STEWARD_DATA_ROOTS: optionalString.superRefine((value, ctx) => {
+    for (const dir of splitDataRoots(value ?? '')) {
+      if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${dir} is not a directory (list the directories CSV sources may be read from, separated by "${path.delimiter}")`,
+        });
+      }
+    }
+  }),
   PORT: z.coerce.number({ error: 'must be a port number, 0-65535' }).int().min(0).max(65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
   SLACK_BOT_TOKEN: optionalString,
@@ -67,6 +80,8 @@ export type Config = {
   databaseUrl: string | undefined;
   dataDir: string;
   pipelinesDir: string;
+  /** Directories CSV sources may be read from (resolved); see `dataRoots`. */
+  dataRoots: string[];
   port: number;
   host: string;
   slack: { botToken?: string; signingSecret?: string; appToken?: string; apiUrl?: string };
@@ -102,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     dataDir: path.resolve(e.STEWARD_DATA_DIR),
     pipelinesDir: path.resolve(e.STEWARD_PIPELINES_DIR),
+    dataRoots: dataRoots(e),
     port: e.PORT,
     host: e.HOST,
     slack: {

@@ -1,5 +1,6 @@
 import { type DestinationStream, pino } from 'pino';
 import pinoPretty from 'pino-pretty';
+import { loggableError, withoutQueryText } from './db/database-error.ts';
 
 /** The structured logger every part receives. Message first, then fields. */
 export type Logger = {
@@ -58,12 +59,35 @@ export function logFormat(env: NodeJS.ProcessEnv, stderrIsTty: boolean): LogForm
 
 function wrap(p: pino.Logger): Logger {
   return {
-    debug: (message, fields) => p.debug(fields ?? {}, message),
-    info: (message, fields) => p.info(fields ?? {}, message),
-    warn: (message, fields) => p.warn(fields ?? {}, message),
-    error: (message, fields) => p.error(fields ?? {}, message),
-    child: (fields) => wrap(p.child(fields)),
+    debug: (message, fields) => p.debug(safeFields(fields), message),
+    info: (message, fields) => p.info(safeFields(fields), message),
+    warn: (message, fields) => p.warn(safeFields(fields), message),
+    error: (message, fields) => p.error(safeFields(fields), message),
+    child: (fields) => wrap(p.child(safeFields(fields))),
   };
+}
+
+/**
+ * Fields as they may be written: an error (at the top level or one level down) becomes its
+ * loggable text, and text that quotes a failed query loses the query and its parameters.
+ * Serialised as it is, a database error would carry both (they may hold whole datasets).
+ */
+export function safeFields(fields: Record<string, unknown> | undefined, depth = 1): Record<string, unknown> {
+  const safe: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields ?? {})) safe[key] = safeValue(value, depth);
+  return safe;
+}
+
+function safeValue(value: unknown, depth: number): unknown {
+  if (value instanceof Error) return loggableError(value);
+  if (typeof value === 'string') return withoutQueryText(value);
+  if (depth > 0 && typeof value === 'object' && value !== null) {
+    if (Array.isArray(value)) return value.map((item) => safeValue(item, depth - 1));
+    if (Object.getPrototypeOf(value) === Object.prototype) {
+      return safeFields(value as Record<string, unknown>, depth - 1);
+    }
+  }
+  return value;
 }
 
 /** A logger that drops everything, for tests and benches. */

@@ -1,9 +1,13 @@
 import { Writable } from 'node:stream';
 import { stripVTControlCharacters } from 'node:util';
 import { App, LogLevel } from '@slack/bolt';
+import { DrizzleQueryError } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { createBoltLogger } from '../src/bot/bolt-logger.ts';
+import { loggableError } from '../src/db/database-error.ts';
+import { datasets } from '../src/db/schema.ts';
 import { createLogger, logFormat } from '../src/log.ts';
+import { testDatabase } from './helpers/database.ts';
 
 function capture() {
   const lines: string[] = [];
@@ -86,5 +90,59 @@ describe('Bolt through Steward’s logger', () => {
     ]);
     expect(String(entries[1]?.error)).toMatch(/^Error: boom\n\s+at /);
     expect(logger.getLevel()).toBe(LogLevel.WARN);
+  });
+});
+
+describe('database errors in logs', () => {
+  it('are logged by PostgreSQL’s message and code: never the query, its parameters or the data', async () => {
+    const t = await testDatabase('pglite');
+    let failure: unknown;
+    try {
+      // What a dataset insert sends: the rows (gzipped in real life) and a profile with a NUL byte.
+      await t.database.db.insert(datasets).values({
+        hash: 'h1',
+        pipeline: 'demo',
+        source: { type: 'csv', file: 'customers.csv' },
+        rowCount: 1,
+        columns: [],
+        profile: { top: 'alice@example.com\u0000' },
+        content: Buffer.from('email\nalice@example.com\n'),
+      });
+    } catch (error) {
+      failure = error;
+    } finally {
+      await t.close();
+    }
+    expect(failure).toBeInstanceOf(DrizzleQueryError);
+    expect(String((failure as Error).message)).toContain('alice@example.com'); // what must not leak
+    const { lines, destination } = capture();
+    const log = createLogger({ destination }).child({ runId: 'r1' });
+    const error = failure as Error;
+    log.error('stage attempt could not report its outcome', { error });
+    log.warn('as text', { error: error.message, stack: error.stack });
+    log.warn('one level down', { outcome: { error }, errors: [error] });
+    log.child({ last: error }).info('in a child');
+    const text = lines.join('');
+    expect(text).not.toContain('alice@example.com');
+    expect(text).not.toMatch(/params|insert into|customers\.csv/i);
+    const entries = parsed(lines);
+    expect(entries[0]?.error).toBe('unsupported Unicode escape sequence (SQLSTATE 22P05)');
+    expect(entries[1]?.error).toBe('a database query failed (its text and parameters are not shown)');
+    expect(entries[2]).toMatchObject({
+      outcome: { error: 'unsupported Unicode escape sequence (SQLSTATE 22P05)' },
+      errors: ['unsupported Unicode escape sequence (SQLSTATE 22P05)'],
+    });
+    expect(entries[3]?.last).toBe('unsupported Unicode escape sequence (SQLSTATE 22P05)');
+  });
+
+  it('give a failed query without a PostgreSQL error by its cause, and keep other errors as they are', () => {
+    const lost = new DrizzleQueryError(
+      'insert into "datasets" values ($1)',
+      ['secret-row'],
+      new Error('Connection terminated'),
+    );
+    expect(loggableError(lost)).toBe('a database query failed: Connection terminated');
+    expect(loggableError(new Error('slack said no'))).toBe('slack said no');
+    expect(loggableError('plain')).toBe('plain');
   });
 });

@@ -1,5 +1,6 @@
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
+import { withoutQueryText } from '../db/database-error.ts';
 import { chatInbox } from '../db/schema.ts';
 import type { Logger } from '../log.ts';
 
@@ -80,7 +81,7 @@ export function createChatInbox(
         .set({ status: 'done', doneAt: sql`now()`, claimedUntil: null, error: null })
         .where(and(eq(chatInbox.id, request.id), eq(chatInbox.status, 'pending')));
     } catch (error) {
-      const message = (error as Error).stack ?? String(error);
+      const message = withoutQueryText((error as Error).stack ?? String(error));
       const last = request.attempts >= maxAttempts;
       // Back off 2, 4, 8 … s (at most a minute) before the next pass may take it again.
       const backoffMs = Math.min(60_000, 1000 * 2 ** request.attempts);
@@ -93,7 +94,7 @@ export function createChatInbox(
             : { claimedUntil: sql`now() + ${backoffMs}::int * interval '1 millisecond'` }),
         })
         .where(and(eq(chatInbox.id, request.id), eq(chatInbox.status, 'pending')))
-        .catch((e: Error) => log.warn('could not record a chat request failure', { error: e.message }));
+        .catch((e: Error) => log.warn('could not record a chat request failure', { error: e }));
       if (last)
         log.error('chat request failed; giving up', {
           kind: request.kind,
@@ -153,7 +154,7 @@ export function createChatInbox(
     if (stopped) return;
     timer = setTimeout(() => {
       running = tick()
-        .catch((error: Error) => log.warn('chat inbox pass failed', { error: error.message }))
+        .catch((error: Error) => log.warn('chat inbox pass failed', { error }))
         .finally(schedule);
     }, pollMs);
     timer.unref();

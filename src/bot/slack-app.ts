@@ -262,7 +262,7 @@ export function createSlackBot(options: SlackBotOptions, deps: SlackBotDeps): Sl
   });
 
   app.error(async (error) => {
-    log.error('slack listener failed', { error: error.message });
+    log.error('slack listener failed', { error });
   });
 
   return {

@@ -76,9 +76,7 @@ export type OpenOptions = {
 export async function openDatabase(options: OpenOptions): Promise<Database> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
-    pool.on('error', (error) =>
-      options.log.warn('idle database connection failed', { error: error.message }),
-    );
+    pool.on('error', (error) => options.log.warn('idle database connection failed', { error }));
     try {
       await pool.query('select 1');
     } catch (error) {

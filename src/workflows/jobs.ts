@@ -68,7 +68,7 @@ export async function createJobQueue({ database, log, supervise }: JobQueueOptio
     // Completed jobs are history we do not need: run_events is the audit trail.
     archiveCompletedAfterSeconds: 60 * 60,
   });
-  boss.on('error', (error: Error) => log.warn('job queue error', { error: error.message }));
+  boss.on('error', (error: Error) => log.warn('job queue error', { error }));
   await boss.start();
   for (const name of Object.values(QUEUE)) {
     if (!(await boss.getQueue(name))) await boss.createQueue(name, { name, policy: 'standard' });

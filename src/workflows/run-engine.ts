@@ -16,6 +16,7 @@ import { approvals, pipelines, runs, stageAttempts } from '../db/schema.ts';
 import { StewardError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { PipelineCatalog } from '../stages/catalog.ts';
+import { checkSourceRoots } from '../stages/data/data-roots.ts';
 import { type PipelineSpec, specHash } from '../stages/spec.ts';
 import { type Clock, databaseClock } from './clock.ts';
 import { explainRefusal, explainUnrestorable } from './explain.ts';
@@ -106,6 +107,8 @@ export type RunEngineDeps = {
   /** Stamps every event, inside its transaction. @default databaseClock (one clock for all machines) */
   clock?: Clock;
   log: Logger;
+  /** Directories a CSV source must lie in for a run to be requested. @default dataRoots(process.env), read per request */
+  dataRoots?: readonly string[];
   /** Pauses at the race windows, so tests can make concurrent requests really overlap. Not for production. */
   testHooks?: EngineTestHooks;
 };
@@ -151,6 +154,7 @@ export function createRunEngine({
   catalog,
   clock = databaseClock,
   log,
+  dataRoots,
   testHooks,
 }: RunEngineDeps): RunEngine {
   const listeners = new Set<(result: Extract<ApplyResult, { status: 'applied' }>) => void>();
@@ -364,6 +368,8 @@ export function createRunEngine({
       const spec = await catalog.get(request.pipeline);
       const params = request.params ?? {};
       const kind = request.kind ?? 'train';
+      // A CSV outside the allowed data roots is refused here, so the request creates no run.
+      if (kind === 'train') await checkSourceRoots(spec.source, dataRoots);
       let submitted: ApplyResult | undefined;
       const create = () =>
         database.db.transaction(async (tx) => {

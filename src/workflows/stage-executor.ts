@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { StageName, StageRequest, StageResult, StageSet } from '../stages/stage.ts';
 
@@ -41,16 +42,21 @@ export type ThreadMessage =
   | { type: 'done'; result: StageResult }
   | { type: 'error'; message: string; stack?: string; fatal?: boolean };
 
+/** How long an aborted stage has to stop by itself (cancel a query) before its thread is terminated. */
+const ABORT_GRACE_MS = 1000;
+
 /**
  * Runs each stage attempt in its own worker thread, so training never blocks the event
  * loop that answers Slack and heartbeats. `module` is the URL of a module exporting `stages`.
  * Aborting tells the stage (its `signal` aborts), then terminates the thread after
- * ABORT_GRACE_MS, whatever the stage does.
+ * ABORT_GRACE_MS, whatever the stage does. Stages see this process's environment, with
+ * `STEWARD_DATA_ROOTS` set to `dataRoots` when given (the configured ones).
  */
-/** How long an aborted stage has to stop by itself (cancel a query) before its thread is terminated. */
-const ABORT_GRACE_MS = 1000;
-
-export function createThreadExecutor(module: URL): StageExecutor {
+export function createThreadExecutor(
+  module: URL,
+  { dataRoots }: { dataRoots?: readonly string[] } = {},
+): StageExecutor {
+  const roots = dataRoots?.join(path.delimiter);
   return {
     run(request, { onProgress, signal }) {
       return new Promise<StageResult>((resolve, reject) => {
@@ -64,6 +70,7 @@ export function createThreadExecutor(module: URL): StageExecutor {
         };
         const worker = new Worker(BOOTSTRAP, {
           workerData: { entry: THREAD_ENTRY.href, module: module.href, request },
+          ...(roots === undefined ? {} : { env: { ...process.env, STEWARD_DATA_ROOTS: roots } }),
         });
         const onAbort = () => {
           worker.postMessage({ type: 'abort', reason: String(signal.reason ?? 'aborted') });

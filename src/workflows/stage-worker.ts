@@ -1,4 +1,5 @@
 import type { Database } from '../db/client.ts';
+import { loggableError } from '../db/database-error.ts';
 import type { Logger } from '../log.ts';
 import { noStore, type StageStore } from '../stages/store.ts';
 import { type Clock, databaseClock } from './clock.ts';
@@ -155,7 +156,7 @@ export function createStageWorker(deps: StageWorkerDeps): StageWorker {
         delete state.error;
       } catch (error) {
         if (stopping) break;
-        const message = (error as Error).message ?? String(error);
+        const message = loggableError(error);
         state.error = brief(message);
         log.error('worker loop error', { loop: handler.name, error: message });
       }
@@ -174,7 +175,7 @@ export function createStageWorker(deps: StageWorkerDeps): StageWorker {
         if (database.exclusive) {
           // We hold the embedded database's lock, so any running attempt belongs to a dead process.
           const reaped = await reaper.reap(true).catch((error: Error) => {
-            log.error('startup reap failed', { error: error.message });
+            log.error('startup reap failed', { error });
             return 0;
           });
           if (reaped) log.warn('released attempts left running by a previous process', { reaped });

@@ -6,6 +6,9 @@ import { createTable, type Table } from './table.ts';
 /** One record as csv-parse yields it with `info: true`. */
 export type ParsedRecord = { record: string[]; info: { lines: number; empty_lines: number } };
 
+/** Checks on every cell, for sources read from files (CSV); see `CsvOptions`. */
+export type CellLimits = { maxCellBytes: number };
+
 export type Collector = {
   push(parsed: ParsedRecord): void;
   finish(): Table;
@@ -15,9 +18,14 @@ export type Collector = {
  * Gathers parsed CSV records into columns and turns them into a typed table. Shared by the
  * in-memory and the streaming reader so both give the same table and the same errors.
  * Structural problems are thrown as soon as the offending record arrives, so a bad file
- * fails fast; `source` names the input in every message.
+ * fails fast; `source` names the input in every message. With `limits`, a cell holding a
+ * NUL byte or more than `maxCellBytes` is refused too.
  */
-export function createCollector(source: string, numeric: readonly string[] = []): Collector {
+export function createCollector(
+  source: string,
+  numeric: readonly string[] = [],
+  limits?: CellLimits,
+): Collector {
   let header: string[] | undefined;
   let columns: string[][] = [];
   /** File line on which each data row starts, for messages. */
@@ -32,6 +40,7 @@ export function createCollector(source: string, numeric: readonly string[] = [])
       const line = lastLine + 1 + (info.empty_lines - lastEmpty);
       lastLine = info.lines;
       lastEmpty = info.empty_lines;
+      if (limits) checkCells(source, record, line, header, limits);
       if (!header) {
         header = checkHeader(source, record, line, numeric);
         columns = header.map(() => []);
@@ -71,6 +80,53 @@ export function createCollector(source: string, numeric: readonly string[] = [])
       );
     },
   };
+}
+
+/**
+ * Refuses a NUL byte in any cell (binary data, which PostgreSQL cannot store as text) and a
+ * cell longer than the limit, naming the line (the record's, plus the line breaks inside it
+ * before the cell) and the column.
+ */
+function checkCells(
+  source: string,
+  record: string[],
+  line: number,
+  header: string[] | undefined,
+  { maxCellBytes }: CellLimits,
+): void {
+  for (let j = 0; j < record.length; j++) {
+    const cell = record[j] ?? '';
+    const nul = cell.indexOf('\0');
+    // UTF-8 takes at least one byte per UTF-16 unit and at most three: count only when it matters.
+    const tooLong = cell.length * 3 > maxCellBytes && Buffer.byteLength(cell) > maxCellBytes;
+    if (nul < 0 && !tooLong) continue;
+    const earlier = record.slice(0, j).reduce((sum, c) => sum + lineBreaks(c), 0);
+    const at = `${source} line ${line + earlier + (nul < 0 ? 0 : lineBreaks(cell.slice(0, nul)))}`;
+    const where = header ? `a cell (column "${header[j] ?? j + 1}")` : `the header (column ${j + 1})`;
+    if (nul >= 0) {
+      throw new StewardError(
+        'BAD_REQUEST',
+        `${at}: ${where} contains a NUL byte (\\0); CSV sources must be text`,
+      );
+    }
+    throw new StewardError(
+      'BAD_REQUEST',
+      `${at}: ${where} holds ${Buffer.byteLength(cell)} bytes, more than the ${formatBytes(maxCellBytes)} ` +
+        'one CSV cell may hold',
+    );
+  }
+}
+
+/** Line breaks in `text`: `\r\n`, `\n` and `\r` each count once, as the reader counts lines. */
+function lineBreaks(text: string): number {
+  return (text.match(/\r\n|\n|\r/g) ?? []).length;
+}
+
+/** 1 MiB, 64 KiB, 300 bytes: a limit as messages give it. */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
 }
 
 /** The header's names, or an error saying what is wrong with the first line. */

@@ -24,6 +24,12 @@ export const HISTOGRAM_BINS = 10;
 /** How many categories a profile lists by name; the rest are summed into `OTHER`. */
 export const TOP_CATEGORIES = 50;
 export const OTHER = '__other__';
+/**
+ * How many characters of a category a profile keeps. A profile is a summary that people
+ * read and monitoring compares: a longer value is cut and ends in `…`, so a dataset with
+ * odd, huge categories still has a small profile.
+ */
+export const PROFILE_VALUE_CHARS = 200;
 
 /**
  * Counts between `cuts` as `binCounts` defines them: the cuts are the unique interior
@@ -145,8 +151,16 @@ function categoryStats(counts: Map<string, number>, present: number) {
   const share = (count: number) => (present === 0 ? 0 : count / present);
   const frequencies: CategoryFrequency[] = ordered
     .slice(0, TOP_CATEGORIES)
-    .map(([value, count]) => ({ value, count, share: share(count) }));
+    .map(([value, count]) => ({ value: shortValue(value), count, share: share(count) }));
   const rest = ordered.slice(TOP_CATEGORIES).reduce((sum, [, count]) => sum + count, 0);
   if (ordered.length > TOP_CATEGORIES) frequencies.push({ value: OTHER, count: rest, share: share(rest) });
   return { distinct: counts.size, frequencies };
+}
+
+/** `value` cut to `PROFILE_VALUE_CHARS`, never between the two halves of a surrogate pair. */
+export function shortValue(value: string): string {
+  if (value.length <= PROFILE_VALUE_CHARS) return value;
+  const code = value.charCodeAt(PROFILE_VALUE_CHARS - 1);
+  const end = code >= 0xd800 && code <= 0xdbff ? PROFILE_VALUE_CHARS - 1 : PROFILE_VALUE_CHARS;
+  return `${value.slice(0, end)}…`;
 }

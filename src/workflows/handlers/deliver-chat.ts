@@ -9,6 +9,7 @@ import {
   renewClaim,
 } from '../../db/chat-outbox.ts';
 import type { Database } from '../../db/client.ts';
+import { loggableError } from '../../db/database-error.ts';
 import type { Logger } from '../../log.ts';
 import type { JobHandler } from './attempts.ts';
 
@@ -56,7 +57,7 @@ export function createChatDelivery(deps: ChatDeliveryDeps): ChatDelivery {
     const renew = setInterval(
       () =>
         void renewClaim(database.db, surface, workerId, claim, leaseSeconds).catch((error: Error) =>
-          log.warn('could not renew a chat delivery lease', { error: error.message }),
+          log.warn('could not renew a chat delivery lease', { error }),
         ),
       (leaseSeconds * 1000) / 3,
     );
@@ -65,7 +66,7 @@ export function createChatDelivery(deps: ChatDeliveryDeps): ChatDelivery {
       failing.delete(claim.runId);
       await delivered(database.db, surface, workerId, claim);
     } catch (error) {
-      const message = (error as Error).message ?? String(error);
+      const message = loggableError(error);
       const failures = claim.failures + 1;
       const backoff = (deps.backoff ?? backoffSeconds)(failures);
       await deliveryFailed(database.db, surface, workerId, claim, message, backoff);
@@ -83,9 +84,7 @@ export function createChatDelivery(deps: ChatDeliveryDeps): ChatDelivery {
 
   function launch(claim: OutboxClaim): Promise<void> {
     const done = deliverOne(claim)
-      .catch((error: Error) =>
-        log.error('chat delivery could not record its outcome', { error: error.message }),
-      )
+      .catch((error: Error) => log.error('chat delivery could not record its outcome', { error }))
       .finally(() => inFlight.delete(claim.runId));
     inFlight.set(claim.runId, done);
     return done;

@@ -1,4 +1,5 @@
 import type { Database } from '../../db/client.ts';
+import { loggableError } from '../../db/database-error.ts';
 import type { Logger } from '../../log.ts';
 import { DeadlineJob, type JobQueue, QUEUE } from '../jobs.ts';
 import type { RunEngine } from '../run-engine.ts';
@@ -36,8 +37,8 @@ export function createDeadlineFirer({ database, jobs, engine, log, pollMs }: Dea
           if (result.status === 'applied') log.info('approval expired', { run: result.run.number });
           await jobs.complete(QUEUE.deadline, job.id);
         } catch (error) {
-          log.warn('deadline job failed; it will be retried', { error: (error as Error).message });
-          await jobs.fail(QUEUE.deadline, job.id, (error as Error).message);
+          log.warn('deadline job failed; it will be retried', { error });
+          await jobs.fail(QUEUE.deadline, job.id, loggableError(error));
         }
       }
       return [];

@@ -89,7 +89,7 @@ export function createReaper(deps: ReaperDeps): Reaper {
         runId: c.runId,
         stage: c.stage,
         attempt: c.attempt,
-        error: (reportError as Error).message,
+        error: reportError,
       });
       return false;
     }

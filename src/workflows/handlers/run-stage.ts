@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
+import { databaseCause, loggableError, withoutQueryText } from '../../db/database-error.ts';
 import { findRun, runState, stageAttemptsOf } from '../../db/runs-repo.ts';
 import { stageAttempts } from '../../db/schema.ts';
 import type { Logger } from '../../log.ts';
@@ -306,7 +307,7 @@ export function createStageRunner(deps: StageRunnerDeps): StageRunner {
             `progress:${c.stage}:${c.attempt}:${n}`,
           ),
         )
-        .catch((error: Error) => stageLog.warn('progress not recorded', { error: error.message }));
+        .catch((error: Error) => stageLog.warn('progress not recorded', { error }));
     };
   }
 
@@ -323,7 +324,7 @@ export function createStageRunner(deps: StageRunnerDeps): StageRunner {
       const state = await runState(database.db, c.runId);
       if (!state || isFinal(state)) controller.abort('superseded' satisfies Abort);
     } catch (error) {
-      stageLog.warn('heartbeat failed', { error: (error as Error).message });
+      stageLog.warn('heartbeat failed', { error });
     }
   }
 
@@ -333,7 +334,7 @@ export function createStageRunner(deps: StageRunnerDeps): StageRunner {
       .catch((error: Error) =>
         // Even the failure report failed (the database is gone): the lease runs out and the
         // reaper reports the attempt lost.
-        log.error('stage attempt could not report its outcome', { error: error.message, stage: c.stage }),
+        log.error('stage attempt could not report its outcome', { error, stage: c.stage }),
       )
       .finally(() => inFlight.delete(attemptKey(c)));
     inFlight.set(attemptKey(c), { controller, done });
@@ -370,31 +371,48 @@ export function createStageRunner(deps: StageRunnerDeps): StageRunner {
   };
 }
 
+/** How much of a failure's message the run keeps (its report in chat), and of its detail (the attempt's). */
+export const FAILURE_MESSAGE_CHARS = 2000;
+const FAILURE_DETAIL_CHARS = 16_000;
+
 /**
  * A failure as people and the run machine need it: the real message (a database error's own
  * text, never a query with its parameters, which may hold a whole dataset), the detail kept
  * on the attempt, and whether trying again could help. Stage failures marked fatal (bad
- * data, a missed threshold) and data errors the database raised on our writes (class 22,
- * such as a NUL byte in text) would fail the same way again.
+ * data, a missed threshold) and errors the database raised on our writes because of what
+ * they held (class 22, data exceptions such as a NUL byte in text; class 54, limits such
+ * as an oversized value) would fail the same way again. Both texts are made storable: a
+ * NUL byte or half a surrogate pair in them would make the failure report fail too.
  */
 export function describeFailure(error: unknown): { message: string; detail: string; fatal: boolean } {
   const database = databaseCause(error);
   if (database) {
-    const message = `the database refused the stage's result: ${database.message}`;
-    return { message, detail: message, fatal: database.code?.startsWith('22') ?? false };
+    const why = database.detail ? `${database.message} (${database.detail})` : database.message;
+    const message = storable(`the database refused the stage's result: ${why}`, FAILURE_MESSAGE_CHARS);
+    return { message, detail: message, fatal: isDataError(database.code) };
   }
-  const e = error as Error;
-  const message = e?.message || String(error);
-  return { message, detail: e?.stack ?? message, fatal: isFatal(error) };
+  const message = loggableError(error);
+  const stack = (error as Error | undefined)?.stack;
+  return {
+    message: storable(message, FAILURE_MESSAGE_CHARS),
+    detail: storable(stack ? withoutQueryText(stack) : message, FAILURE_DETAIL_CHARS),
+    fatal: isFatal(error),
+  };
 }
 
-function databaseCause(error: unknown): { message: string; code?: string } | undefined {
-  for (let e = error as { code?: unknown; message?: string; cause?: unknown } | undefined; e; ) {
-    // A SQLSTATE from pg or PGlite (which also say how severe): not Node's EPIPE or EBUSY.
-    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && 'severity' in e) {
-      return { message: e.message ?? 'unknown error', code: e.code };
-    }
-    e = e.cause as typeof e;
-  }
-  return undefined;
+/** SQLSTATE classes 22 (data exception) and 54 (program limit exceeded): the same write fails again. */
+const isDataError = (code: string | undefined) =>
+  code?.startsWith('22') === true || code?.startsWith('54') === true;
+
+/**
+ * `text` as PostgreSQL text and jsonb can hold it: a NUL byte shown as `\0`, a lone half of
+ * a surrogate pair replaced, and at most `max` characters.
+ */
+export function storable(text: string, max: number): string {
+  const clean = text
+    .replaceAll('\0', '\\0')
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+  if (clean.length <= max) return clean;
+  const cut = /[\uD800-\uDBFF]/.test(clean.charAt(max - 1)) ? max - 1 : max;
+  return `${clean.slice(0, cut)}… (${clean.length - cut} more characters)`;
 }
