@@ -87,7 +87,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       res.status(httpStatusOf(known.code)).json({ error: { code: known.code, message: known.message } });
       return;
     }
-    log.error('request failed', { method: req.method, path: req.path, error: (error as Error).stack });
+    log.error('request failed', { method: req.method, path: req.path, error });
     res
       .status(500)
       .json({ error: { code: 'INTERNAL', message: 'internal error; the server log has the details' } });

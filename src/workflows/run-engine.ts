@@ -165,7 +165,7 @@ export function createRunEngine({
       try {
         listener(result);
       } catch (error) {
-        log.warn('run listener failed', { error: (error as Error).message });
+        log.warn('run listener failed', { error });
       }
     }
     return result;
