@@ -2,6 +2,7 @@ import http from 'node:http';
 import { isValidSlackRequest } from '@slack/bolt';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Database } from '../db/client.ts';
+import { withoutQueryText } from '../db/database-error.ts';
 import { httpStatusOf, isStewardError, StewardError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { type Access, type AccessDeps, createAccess } from '../workflows/access.ts';
@@ -87,7 +88,9 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       res.status(httpStatusOf(known.code)).json({ error: { code: known.code, message: known.message } });
       return;
     }
-    log.error('request failed', { method: req.method, path: req.path, error });
+    // The error as the logger reduces it, and where it came from (a query's text and parameters cut out).
+    const stack = withoutQueryText((error as Error | undefined)?.stack ?? '');
+    log.error('request failed', { method: req.method, path: req.path, error, stack });
     res
       .status(500)
       .json({ error: { code: 'INTERNAL', message: 'internal error; the server log has the details' } });
