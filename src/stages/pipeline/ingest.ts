@@ -5,6 +5,7 @@ import { createCollector } from '../data/csv-collect.ts';
 import { profileTable } from '../data/profile.ts';
 import { generateSynthetic } from '../data/synthetic.ts';
 import { dropColumns, type Table } from '../data/table.ts';
+import { sourceParamsOf } from '../run-params.ts';
 import { PipelineSpec } from '../spec.ts';
 import { StageFailure, type StageFn } from '../stage.ts';
 import { failOnBadInput } from './failures.ts';
@@ -43,15 +44,14 @@ async function readSql(source: Extract<Source, { type: 'sql' }>, pipeline: strin
   }
 }
 
-/** Run params that adjust a synthetic source: `rows=`, `seed=`, `drift=`. */
-function syntheticOptions(source: Extract<Source, { type: 'synthetic' }>, params: Record<string, string>) {
-  const number = (key: string, fallback: number) =>
-    params[key] === undefined ? fallback : Number(params[key]);
-  return {
-    rows: number('rows', source.rows),
-    seed: number('seed', source.seed),
-    drift: number('drift', source.drift),
-  };
+/** Run params that adjust a synthetic source: `rows=`, `seed=`, `drift=` (checked as the spec's fields are). */
+function syntheticOptions(
+  spec: PipelineSpec,
+  source: Extract<Source, { type: 'synthetic' }>,
+  params: Record<string, string>,
+) {
+  const set = sourceParamsOf(spec, params);
+  return { rows: set.rows ?? source.rows, seed: set.seed ?? source.seed, drift: set.drift ?? source.drift };
 }
 
 /**
@@ -70,7 +70,7 @@ export const ingest: StageFn = async (request, context) => {
         signal: context.signal,
       });
     if (source.type === 'sql') return readSql(source, spec.name);
-    return generateSynthetic(source.generator, syntheticOptions(source, request.run.params));
+    return generateSynthetic(source.generator, syntheticOptions(spec, source, request.run.params));
   });
   const present = new Set(raw.columns.map((c) => c.name));
   const pii = spec.features.pii.filter((name) => present.has(name));
@@ -81,7 +81,7 @@ export const ingest: StageFn = async (request, context) => {
       ? { type: 'csv', file: path.basename(source.path) }
       : source.type === 'sql'
         ? { type: 'sql', query: source.query }
-        : { ...source, ...syntheticOptions(source, request.run.params) };
+        : { ...source, ...syntheticOptions(spec, source, request.run.params) };
   return {
     output: {
       datasetHash: profile.hash,
