@@ -73,8 +73,8 @@ describe.each(backends())('REST API on %s', (backend) => {
 
   it('starts, lists, shows and approves runs through the client the CLI uses', async () => {
     const client = createHttpRunService(base);
-    const { run } = await client.start({ pipeline: 'demo', params: { epochs: '3' }, requestedBy: 'alice' });
-    expect(run).toMatchObject({ state: 'queued', params: { epochs: '3' }, requestedBy: 'alice' });
+    const { run } = await client.start({ pipeline: 'demo', params: { max_iter: '3' }, requestedBy: 'alice' });
+    expect(run).toMatchObject({ state: 'queued', params: { max_iter: '3' }, requestedBy: 'alice' });
     await h.drain();
     expect((await client.list({ states: ['awaitingApproval'] })).map((r) => r.number)).toContain(run.number);
     await expect(

@@ -16,6 +16,7 @@ import { approvals, pipelines, runs, stageAttempts } from '../db/schema.ts';
 import { StewardError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { PipelineCatalog } from '../stages/catalog.ts';
+import { parseRunParams } from '../stages/run-params.ts';
 import { type PipelineSpec, specHash } from '../stages/spec.ts';
 import { type Clock, databaseClock } from './clock.ts';
 import { explainRefusal, explainUnrestorable } from './explain.ts';
@@ -104,6 +105,11 @@ export type RunEngineDeps = {
   log: Logger;
   /** Pauses at the race windows, so tests can make concurrent requests really overlap. Not for production. */
   testHooks?: EngineTestHooks;
+  /**
+   * Run params the stages read beyond Steward's own, accepted as they are: a custom stages
+   * module declares them (its `runParams` export). @default none
+   */
+  extraParams?: (name: string) => boolean;
 };
 
 export type EngineTestHooks = {
@@ -148,6 +154,7 @@ export function createRunEngine({
   clock = databaseClock,
   log,
   testHooks,
+  extraParams,
 }: RunEngineDeps): RunEngine {
   const listeners = new Set<(result: Extract<ApplyResult, { status: 'applied' }>) => void>();
 
@@ -371,6 +378,8 @@ export function createRunEngine({
                 `Ask an admin: \`/mlops grant @you operator ${spec.name}\`.`,
             );
           }
+          // Refused here, nothing is written: no run, no event, no job (BAD_REQUEST naming the param).
+          parseRunParams(spec, kind, params, extraParams ? { extra: extraParams } : {});
           const now = await clock.now(tx);
           // The catalog's current version of the spec, for listing; the run keeps its own copy.
           const hash = specHash(spec);
