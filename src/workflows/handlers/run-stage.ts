@@ -3,7 +3,14 @@ import type { Database } from '../../db/client.ts';
 import { findRun, runState, stageAttemptsOf } from '../../db/runs-repo.ts';
 import { stageAttempts } from '../../db/schema.ts';
 import type { Logger } from '../../log.ts';
-import { isFatal, type StageName, type StageRequest, type StageResult } from '../../stages/stage.ts';
+import {
+  isFatal,
+  readableMessage,
+  readableStack,
+  type StageName,
+  type StageRequest,
+  type StageResult,
+} from '../../stages/stage.ts';
 import type { StageStore } from '../../stages/store.ts';
 import type { Clock } from '../clock.ts';
 import { type JobQueue, QUEUE, StageJob } from '../jobs.ts';
@@ -383,9 +390,8 @@ export function describeFailure(error: unknown): { message: string; detail: stri
     const message = `the database refused the stage's result: ${database.message}`;
     return { message, detail: message, fatal: database.code?.startsWith('22') ?? false };
   }
-  const e = error as Error;
-  const message = e?.message || String(error);
-  return { message, detail: e?.stack ?? message, fatal: isFatal(error) };
+  const message = readableMessage(error);
+  return { message, detail: readableStack(error) ?? message, fatal: isFatal(error) };
 }
 
 function databaseCause(error: unknown): { message: string; code?: string } | undefined {
