@@ -31,7 +31,11 @@ export type AppOptions = {
   log: Logger;
   /** What this process is (`start`, `worker`, `run` …); named in the data dir lock. */
   command: string;
-  /** The module whose `stages` export runs in worker threads. @default src/stages/index.ts */
+  /**
+   * The module whose `stages` export runs in worker threads. @default src/stages/index.ts
+   * Its optional `runParams` export, `(name: string) => boolean`, names the run params its
+   * stages read beyond Steward's own, so that runs may be requested with them.
+   */
   stagesModule?: URL;
   /** Replaces the worker-thread executor (tests). */
   executor?: StageExecutor;
@@ -63,6 +67,12 @@ export type App = {
   close(graceMs?: number): Promise<void>;
 };
 
+/** The `runParams` a custom stages module exports, if it does. */
+async function declaredRunParams(module: URL): Promise<((name: string) => boolean) | undefined> {
+  const { runParams } = (await import(module.href)) as { runParams?: unknown };
+  return typeof runParams === 'function' ? (runParams as (name: string) => boolean) : undefined;
+}
+
 /** The composition root: every part is built here, once, and handed what it needs. */
 export async function openApp(options: AppOptions): Promise<App> {
   const { config, log } = options;
@@ -85,6 +95,7 @@ export async function openApp(options: AppOptions): Promise<App> {
   const catalog = options.catalog ?? createDirectoryCatalog(config.pipelinesDir);
   const slackOn = slackEnabled(config);
   const clock = options.clock ?? databaseClock;
+  const extraParams = options.stagesModule ? await declaredRunParams(options.stagesModule) : undefined;
   const engine = createRunEngine({
     database,
     jobs,
@@ -92,6 +103,7 @@ export async function openApp(options: AppOptions): Promise<App> {
     clock,
     log: log.child({ part: 'engine' }),
     dataRoots: config.dataRoots,
+    ...(extraParams ? { extraParams } : {}),
   });
   const service = createRunService({ database, engine, catalog });
   const roles = createRoleService({ database });

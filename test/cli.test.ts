@@ -25,16 +25,16 @@ describe('steward CLI without a server', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('runs a pipeline with --wait up to the approval gate and shows its timeline with actors', async () => {
-    const run = await cli(['run', 'demo', 'epochs=3', '--wait'], env);
+    const run = await cli(['run', 'demo', 'max_iter=30', '--wait'], env);
     expect(run.code).toBe(0);
     expect(run.out).toBe('#1 demo awaiting approval\n');
     expect(run.err).toContain('#1 training');
 
     const shown = await cli(['show', '1'], env);
     expect(shown.out).toMatch(
-      /^#1 demo \(train\): awaiting approval\nrequested by local at .*, params \{"epochs":"3"\}/,
+      /^#1 demo \(train\): awaiting approval\nrequested by local at .*, params \{"max_iter":"30"\}/,
     );
-    expect(shown.out).toMatch(/\n1 +\S+ \S+ +local +run\.submitted +queued +params \{"epochs":"3"\}\n/);
+    expect(shown.out).toMatch(/\n1 +\S+ \S+ +local +run\.submitted +queued +params \{"max_iter":"30"\}\n/);
     expect(shown.out).toMatch(/steward +stage\.done evaluate#1 +evaluating → awaitingApproval/);
     expect(shown.out).toMatch(/Stage attempts:\nSTAGE +ATTEMPT +STATUS/);
 

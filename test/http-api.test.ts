@@ -48,8 +48,8 @@ describe.each(backends())('REST API on %s', (backend) => {
 
   it('starts, lists, shows and approves runs through the client the CLI uses, as each token says', async () => {
     const alice = await as('alice');
-    const { run } = await alice.start({ pipeline: 'demo', params: { epochs: '3' } });
-    expect(run).toMatchObject({ state: 'queued', params: { epochs: '3' }, requestedBy: 'alice' });
+    const { run } = await alice.start({ pipeline: 'demo', params: { max_iter: '3' } });
+    expect(run).toMatchObject({ state: 'queued', params: { max_iter: '3' }, requestedBy: 'alice' });
     await h.drain();
     expect((await alice.list({ states: ['awaitingApproval'] })).map((r) => r.number)).toContain(run.number);
     await expect(alice.act({ run: { number: run.number }, action: 'approve' })).rejects.toMatchObject({

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { anyInt, boundedInt } from './bounded.ts';
 import { ChecksSpec } from './data/checks-spec.ts';
 import { Duration } from './duration.ts';
 import { ValidationSpec } from './evaluate/validation-spec.ts';
 import { FeaturesSpec } from './features/features-spec.ts';
+import { TuningSpec } from './ml/tuning.ts';
 import { MODEL_PARAMS } from './train/model-params.ts';
 
 const Name = z
@@ -14,6 +16,21 @@ const Name = z
 const SqlTimeout = Duration.refine((ms) => ms >= 1000 && ms <= 3_600_000, {
   error: 'must be between 1s and 1h',
 });
+
+/**
+ * The options of a synthetic source, which run params may also set (`rows=`, `seed=`,
+ * `drift=`). At most 5,000,000 rows: the churn generator makes 1,000,000 rows in 1.8 s and
+ * about 130 MB of heap, and features then hold a copy as numbers (rows × features × 8
+ * bytes, 600 MB at 5 M × 15), so 5 M rows stays within a few GB end to end.
+ */
+const share = {
+  error: (issue: { input?: unknown }) => `a share between 0 and 1 (got ${String(issue.input)})`,
+};
+export const SYNTHETIC_PARAMS = {
+  rows: boundedInt(1, 5_000_000).default(2000),
+  seed: anyInt().default(42),
+  drift: z.number({ error: 'expected a number' }).min(0, share).max(1, share).default(0),
+};
 
 const Source = z.discriminatedUnion('type', [
   z.object({ type: z.literal('csv'), path: z.string().min(1) }),
@@ -29,9 +46,7 @@ const Source = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('synthetic'),
     generator: z.enum(['churn', 'housing']).default('churn'),
-    rows: z.number().int().positive().default(2000),
-    seed: z.number().int().default(42),
-    drift: z.number().min(0).max(1, 'drift is a share between 0 and 1').default(0),
+    ...SYNTHETIC_PARAMS,
   }),
 ]);
 
@@ -80,6 +95,7 @@ export const PipelineSpec = z
     for (const issue of parsed.success ? [] : parsed.error.issues) {
       ctx.addIssue({ code: 'custom', message: issue.message, path: ['model', 'params', ...issue.path] });
     }
+    if (spec.model.tuning) tuningIssues(spec.model.type, spec.model.tuning, ctx);
     if (spec.model.type === 'linear' && spec.task === 'classification') {
       ctx.addIssue({
         code: 'custom',
@@ -96,6 +112,36 @@ export const PipelineSpec = z
     }
   });
 export type PipelineSpec = z.infer<typeof PipelineSpec>;
+
+/**
+ * `model.tuning` is checked with the spec, so a search cannot ask for what `model.params`
+ * may not: every value a search would try obeys the same bounds (a grid over
+ * `n_estimators: [100, 100000000]` is refused like `n_estimators: 100000000`).
+ */
+function tuningIssues(type: keyof typeof MODEL_PARAMS, tuning: unknown, ctx: z.RefinementCtx) {
+  const parsed = TuningSpec.safeParse(tuning);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      ctx.addIssue({ code: 'custom', message: issue.message, path: ['model', 'tuning', ...issue.path] });
+    }
+    return;
+  }
+  const shape: Record<string, z.ZodType> = MODEL_PARAMS[type].shape;
+  for (const [name, values] of Object.entries(parsed.data.space)) {
+    const schema = shape[name];
+    if (!schema) continue; // names only a search may vary (tol, max_bins …) are checked by the fitter
+    values.forEach((value, i) => {
+      const checked = schema.safeParse(value);
+      for (const issue of checked.success ? [] : checked.error.issues) {
+        ctx.addIssue({
+          code: 'custom',
+          message: issue.message,
+          path: ['model', 'tuning', 'space', name, i, ...issue.path],
+        });
+      }
+    });
+  }
+}
 
 /** One line per problem, with its path, so a person can fix every mistake in one go. */
 export function describeIssues(error: z.ZodError): string[] {

@@ -54,8 +54,45 @@ export class StageFailure extends Error {
   readonly fatal = true;
 }
 
+/**
+ * A schema's refusal (zod), recognised by its shape so that any copy of zod, in any thread,
+ * counts: the same input is refused the same way on every attempt.
+ */
+export function validationIssues(
+  error: unknown,
+): readonly { path: readonly PropertyKey[]; message: string }[] | undefined {
+  const e = error as { name?: unknown; issues?: unknown } | null;
+  return typeof e === 'object' && e !== null && e.name === 'ZodError' && Array.isArray(e.issues)
+    ? (e.issues as { path: PropertyKey[]; message: string }[])
+    : undefined;
+}
+
+/**
+ * The message of a stage's error as people read it. A zod error's own message is its issues
+ * as pretty-printed JSON, whose first line is `[`; here each issue is `path: message`.
+ */
+export function readableMessage(error: unknown): string {
+  const issues = validationIssues(error);
+  if (issues) {
+    return issues
+      .map((i) => `${i.path.length ? i.path.map(String).join('.') : '(input)'}: ${i.message}`)
+      .join('; ');
+  }
+  return (error as Error | null)?.message || String(error);
+}
+
+/** The error's stack, with a zod error's JSON message (which heads its stack) replaced by the readable one. */
+export function readableStack(error: unknown): string | undefined {
+  const stack = (error as Error | null)?.stack;
+  if (!stack || !validationIssues(error)) return stack;
+  const frames = stack.search(/\n\s+at /);
+  return `ZodError: ${readableMessage(error)}${frames >= 0 ? stack.slice(frames) : ''}`;
+}
+
+/** Whether retrying cannot help: a StageFailure (or anything marked `fatal`), or a schema's refusal. */
 export const isFatal = (error: unknown): boolean =>
-  typeof error === 'object' && error !== null && (error as { fatal?: unknown }).fatal === true;
+  (typeof error === 'object' && error !== null && (error as { fatal?: unknown }).fatal === true) ||
+  validationIssues(error) !== undefined;
 
 export type StageResult = {
   /** Kept in `stage_attempts.output` and passed to later stages. */

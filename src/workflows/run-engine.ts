@@ -17,6 +17,7 @@ import { StewardError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { PipelineCatalog } from '../stages/catalog.ts';
 import { checkSourceRoots } from '../stages/data/data-roots.ts';
+import { parseRunParams } from '../stages/run-params.ts';
 import { type PipelineSpec, specHash } from '../stages/spec.ts';
 import { type Clock, databaseClock } from './clock.ts';
 import { explainRefusal, explainUnrestorable } from './explain.ts';
@@ -111,6 +112,11 @@ export type RunEngineDeps = {
   dataRoots?: readonly string[];
   /** Pauses at the race windows, so tests can make concurrent requests really overlap. Not for production. */
   testHooks?: EngineTestHooks;
+  /**
+   * Run params the stages read beyond Steward's own, accepted as they are: a custom stages
+   * module declares them (its `runParams` export). @default none
+   */
+  extraParams?: (name: string) => boolean;
 };
 
 export type EngineTestHooks = {
@@ -156,6 +162,7 @@ export function createRunEngine({
   log,
   dataRoots,
   testHooks,
+  extraParams,
 }: RunEngineDeps): RunEngine {
   const listeners = new Set<(result: Extract<ApplyResult, { status: 'applied' }>) => void>();
 
@@ -387,6 +394,8 @@ export function createRunEngine({
                 `Ask an admin: \`/mlops grant @you operator ${spec.name}\`.`,
             );
           }
+          // Refused here, nothing is written: no run, no event, no job (BAD_REQUEST naming the param).
+          parseRunParams(spec, kind, params, extraParams ? { extra: extraParams } : {});
           const now = await clock.now(tx);
           // The catalog's current version of the spec, for listing; the run keeps its own copy.
           const hash = specHash(spec);

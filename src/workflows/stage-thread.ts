@@ -1,5 +1,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { isFatal, type StageRequest, type StageSet } from '../stages/stage.ts';
+import {
+  isFatal,
+  readableMessage,
+  readableStack,
+  type StageRequest,
+  type StageSet,
+} from '../stages/stage.ts';
 import { missingStage, type ThreadMessage } from './stage-executor.ts';
 
 /** Inside a worker thread: load the stage module, run one stage, post the result back. */
@@ -24,6 +30,11 @@ try {
   });
   post({ type: 'done', result: result ?? {} });
 } catch (error) {
-  const e = error instanceof Error ? error : new Error(String(error));
-  post({ type: 'error', message: e.message, fatal: isFatal(error), ...(e.stack ? { stack: e.stack } : {}) });
+  const stack = readableStack(error);
+  post({
+    type: 'error',
+    message: readableMessage(error),
+    fatal: isFatal(error),
+    ...(stack ? { stack } : {}),
+  });
 }

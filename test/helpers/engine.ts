@@ -8,7 +8,7 @@ import type { Clock } from '../../src/workflows/clock.ts';
 import { createRunEngine, type EngineTestHooks, type RunEngine } from '../../src/workflows/run-engine.ts';
 import { createInlineExecutor } from '../../src/workflows/stage-executor.ts';
 import { createStageWorker, type StageWorker } from '../../src/workflows/stage-worker.ts';
-import { stages } from '../fixtures/test-stages.ts';
+import { runParams, stages } from '../fixtures/test-stages.ts';
 import type { Backend, TestDatabase } from './database.ts';
 import { testDatabase } from './database.ts';
 
@@ -44,6 +44,7 @@ export async function engineHarness(
     catalog: createMemoryCatalog(options.specs ?? [demoSpec()]),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.testHooks ? { testHooks: options.testHooks } : {}),
+    extraParams: runParams,
     log: silentLogger,
   });
   const worker = createStageWorker({

@@ -4,21 +4,21 @@ import { profileTable } from '../data/profile.ts';
 import { readSqlSource } from '../data/sql.ts';
 import { generateSynthetic } from '../data/synthetic.ts';
 import { dropColumns } from '../data/table.ts';
+import { sourceParamsOf } from '../run-params.ts';
 import { PipelineSpec } from '../spec.ts';
 import type { StageFn } from '../stage.ts';
 import { failOnBadInput } from './failures.ts';
 
 type Source = PipelineSpec['source'];
 
-/** Run params that adjust a synthetic source: `rows=`, `seed=`, `drift=`. */
-function syntheticOptions(source: Extract<Source, { type: 'synthetic' }>, params: Record<string, string>) {
-  const number = (key: string, fallback: number) =>
-    params[key] === undefined ? fallback : Number(params[key]);
-  return {
-    rows: number('rows', source.rows),
-    seed: number('seed', source.seed),
-    drift: number('drift', source.drift),
-  };
+/** Run params that adjust a synthetic source: `rows=`, `seed=`, `drift=` (checked as the spec's fields are). */
+function syntheticOptions(
+  spec: PipelineSpec,
+  source: Extract<Source, { type: 'synthetic' }>,
+  params: Record<string, string>,
+) {
+  const set = sourceParamsOf(spec, params);
+  return { rows: set.rows ?? source.rows, seed: set.seed ?? source.seed, drift: set.drift ?? source.drift };
 }
 
 /**
@@ -46,7 +46,7 @@ export const ingest: StageFn = async (request, context) => {
         pipeline: spec.name,
         signal: context.signal,
       });
-    return generateSynthetic(source.generator, syntheticOptions(source, request.run.params));
+    return generateSynthetic(source.generator, syntheticOptions(spec, source, request.run.params));
   });
   const present = new Set(raw.columns.map((c) => c.name));
   const pii = spec.features.pii.filter((name) => present.has(name));
@@ -57,7 +57,7 @@ export const ingest: StageFn = async (request, context) => {
       ? { type: 'csv', file: path.basename(source.path) }
       : source.type === 'sql'
         ? { type: 'sql', query: source.query }
-        : { ...source, ...syntheticOptions(source, request.run.params) };
+        : { ...source, ...syntheticOptions(spec, source, request.run.params) };
   return {
     output: {
       datasetHash: profile.hash,

@@ -1,8 +1,8 @@
 import { selectRows } from '../ml/matrix.ts';
+import { modelParamsOf } from '../run-params.ts';
 import { PipelineSpec } from '../spec.ts';
 import type { StageFn } from '../stage.ts';
 import { fitModel } from '../train/fit-model.ts';
-import { MODEL_PARAMS, withRunOverrides } from '../train/model-params.ts';
 import { failOnBadInput } from './failures.ts';
 import { pick, prepare, requireDataset, requireTransform } from './inputs.ts';
 
@@ -14,10 +14,7 @@ import { pick, prepare, requireDataset, requireTransform } from './inputs.ts';
 export const train: StageFn = async (request, context) => {
   const spec = PipelineSpec.parse(request.run.spec);
   const type = spec.model.type;
-  const known = Object.keys(MODEL_PARAMS[type].shape);
-  const params = await failOnBadInput('train', () =>
-    MODEL_PARAMS[type].parse(withRunOverrides(spec.model.params, request.run.params, known)),
-  );
+  const params = await failOnBadInput('train', () => modelParamsOf(spec, request.run.params));
   const { X, y, split } = await failOnBadInput('train', () =>
     prepare(spec, requireDataset(request), requireTransform(request)),
   );

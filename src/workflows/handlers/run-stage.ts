@@ -4,7 +4,15 @@ import { databaseCause, loggableError, withoutQueryText } from '../../db/databas
 import { findRun, runState, stageAttemptsOf } from '../../db/runs-repo.ts';
 import { stageAttempts } from '../../db/schema.ts';
 import type { Logger } from '../../log.ts';
-import { isFatal, type StageName, type StageRequest, type StageResult } from '../../stages/stage.ts';
+import {
+  isFatal,
+  readableMessage,
+  readableStack,
+  type StageName,
+  type StageRequest,
+  type StageResult,
+  validationIssues,
+} from '../../stages/stage.ts';
 import type { StageStore } from '../../stages/store.ts';
 import type { Clock } from '../clock.ts';
 import { type JobQueue, QUEUE, StageJob } from '../jobs.ts';
@@ -391,8 +399,9 @@ export function describeFailure(error: unknown): { message: string; detail: stri
     const message = storable(`the database refused the stage's result: ${why}`, FAILURE_MESSAGE_CHARS);
     return { message, detail: message, fatal: isDataError(database.code) };
   }
-  const message = loggableError(error);
-  const stack = (error as Error | undefined)?.stack;
+  // A zod refusal as readable lines; anything else as the logger would show it (no query text).
+  const message = validationIssues(error) ? readableMessage(error) : loggableError(error);
+  const stack = readableStack(error);
   return {
     message: storable(message, FAILURE_MESSAGE_CHARS),
     detail: storable(stack ? withoutQueryText(stack) : message, FAILURE_DETAIL_CHARS),
