@@ -44,11 +44,6 @@ export type AppOptions = {
   /** @default the `*.yaml` specs in config.pipelinesDir */
   catalog?: PipelineCatalog;
   clock?: Clock;
-  /**
-   * Who this process acts as when it opens the database itself (the CLI without a server):
-   * made an admin, because its database credentials allow anything anyway.
-   */
-  databaseUser?: string;
 };
 
 export type App = {
@@ -85,7 +80,7 @@ export async function openApp(options: AppOptions): Promise<App> {
   let jobs: JobQueue | undefined;
   try {
     await migrateDatabase(database, config.databaseUrl);
-    await seedAdmins(database, config, options.databaseUser);
+    await seedAdmins(database, config);
     jobs = await createJobQueue({ database, log: log.child({ part: 'jobs' }), supervise: true });
   } catch (error) {
     await jobs?.stop().catch(() => {});
@@ -236,18 +231,12 @@ export async function createIntentParser(config: Config, log: Logger): Promise<I
 
 /**
  * Admins everywhere: STEWARD_ADMINS; `local`, whom only the data dir's owner can be (its
- * secret is readable by them alone); `api` while STEWARD_API_TOKEN is set; and the CLI that
- * opens the database itself.
+ * secret is readable by them alone); and `api` while STEWARD_API_TOKEN is set.
  */
-async function seedAdmins(
-  database: Database,
-  config: Config,
-  databaseUser: string | undefined,
-): Promise<void> {
+async function seedAdmins(database: Database, config: Config): Promise<void> {
   const admins = new Map<string, string>(config.admins.map((id) => [id, 'STEWARD_ADMINS']));
   admins.set(LOCAL_USER, 'local secret');
   if (config.apiToken) admins.set(API_USER, 'STEWARD_API_TOKEN');
-  if (databaseUser) admins.set(databaseUser, 'database credentials');
   for (const [userId, grantedBy] of admins) {
     await grantRole(database.db, { userId, role: 'admin', grantedBy });
   }

@@ -14,6 +14,7 @@ import {
 import { type Config, loadConfig } from './config.ts';
 import { useToken } from './db/credentials-repo.ts';
 import { describeHolder, readLock } from './db/lock.ts';
+import { grantRole } from './db/runs-repo.ts';
 import { isStewardError, StewardError } from './errors.ts';
 import { createHttpAccess } from './http/client.ts';
 import { readLocalSecret, secretPath } from './http/local-secret.ts';
@@ -174,7 +175,7 @@ export async function main(
         const runs = await service.list({
           ...(values.pipeline ? { pipeline: values.pipeline } : {}),
           ...(values.state ? { states: values.state.split(',') } : {}),
-          limit: values.limit ? Number(values.limit) : 20,
+          limit: limitOf(values.limit),
         });
         io.out(values.json ? JSON.stringify(runs, null, 2) : formatRuns(runs));
         return 0;
@@ -315,13 +316,7 @@ export async function main(
       const remote = serverUrl(config);
       if (remote) return await fn(createHttpAccess(remote.url, remote.token, remote.missing), undefined);
       const databaseUser = config.databaseUrl ? `cli:${os.userInfo().username}@${os.hostname()}` : undefined;
-      const app = await openApp({
-        config,
-        log,
-        command: command ?? 'cli',
-        ...overrides,
-        ...(databaseUser ? { databaseUser } : {}),
-      });
+      const app = await openApp({ config, log, command: command ?? 'cli', ...overrides });
       try {
         return await fn(app.access(await principalOnDatabase(app, databaseUser)), app);
       } finally {
@@ -346,6 +341,13 @@ export async function main(
         );
       return { user: row.userId, credential: 'token', tokenId: row.id };
     }
+    // Database credentials allow anything anyway: the CLI that holds them is an admin.
+    if (databaseUser)
+      await grantRole(app.database.db, {
+        userId: databaseUser,
+        role: 'admin',
+        grantedBy: 'database credentials',
+      });
     return { user: databaseUser ?? LOCAL_USER, credential: 'database' };
   }
 }
@@ -512,6 +514,16 @@ function parseParams(pairs: string[]): Record<string, string> {
     params[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return params;
+}
+
+/** `--limit N`: a whole number from 1 to 500, 20 when absent. */
+function limitOf(text: string | undefined): number {
+  if (text === undefined) return 20;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 500) {
+    throw new StewardError('BAD_REQUEST', `--limit takes a whole number from 1 to 500 (got \`${text}\`)`);
+  }
+  return n;
 }
 
 function usage(io: Out, message: string): number {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readLocalSecret } from '../src/http/local-secret.ts';
 import { backends } from './helpers/database.ts';
 import { blockAction, signedHeaders, startFakeSlack } from './helpers/fake-slack.ts';
 import {
@@ -62,8 +63,14 @@ describe.each(backends())('a Slack click across a crash, on %s', (backend) => {
   it('applies an Approve acked just before a SIGKILL once the process is back, and only once', async () => {
     const { env, deployLog } = await setup();
     const first = await start({ ...env, STEWARD_CRASH_AT: 'slack.after-ack' });
-    // On PGlite the CLI reaches the running process over HTTP; give it the URL it serves on.
-    const cliEnv = backend === 'pglite' ? { ...env, STEWARD_URL: first.url } : env;
+    // On PGlite the CLI reaches the running process over HTTP; give it the URL it serves on,
+    // and the data dir's secret as its credential.
+    const over = (url: string) => ({
+      ...env,
+      STEWARD_URL: url,
+      STEWARD_TOKEN: readLocalSecret(String(env.STEWARD_DATA_DIR)),
+    });
+    const cliEnv = backend === 'pglite' ? over(first.url) : env;
     const started = await cli(['run', 'demo', `deploy_log=${deployLog}`, '--json'], cliEnv);
     expect(started.code, started.err).toBe(0);
     const number = (JSON.parse(started.out) as { number: number }).number;
@@ -83,7 +90,7 @@ describe.each(backends())('a Slack click across a crash, on %s', (backend) => {
     expect(first.proc.child.signalCode).toBe('SIGKILL');
 
     const second = await start(env);
-    const afterEnv = backend === 'pglite' ? { ...env, STEWARD_URL: second.url } : env;
+    const afterEnv = backend === 'pglite' ? over(second.url) : env;
     const detail = await waitForState(number, 'deployed', afterEnv, 45_000);
     const grants = detail.timeline.filter((e) => e.type === 'approval.grant');
     expect(grants).toEqual([expect.objectContaining({ actor: 'U_BOB', to: 'deploying' })]);

@@ -103,7 +103,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     lock = acquireLock(options.dataDir, options.command);
     try {
       const dir = path.join(options.dataDir, 'pgdata');
-      fs.mkdirSync(options.dataDir, { recursive: true });
+      fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
       client = await PGlite.create(dir);
     } catch (error) {
       lock.release();

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, asc, eq, gt, isNull, lt } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, lt, or } from 'drizzle-orm';
 import type { Queryable } from './client.ts';
 import { apiTokens, sessions } from './schema.ts';
 
@@ -69,17 +69,18 @@ export async function revokeToken(db: Queryable, id: string): Promise<boolean> {
   return revoked.length > 0;
 }
 
-export type SessionRow = { userId: string; csrf: string; expiresAt: Date };
+export type SessionRow = { userId: string; tokenId: string | null; csrf: string; expiresAt: Date };
 
 /** A browser session for `userId`; returns the cookie value, of which only a digest is stored. */
 export async function createSession(
   db: Queryable,
-  userId: string,
+  { userId, tokenId }: { userId: string; tokenId?: string },
   ttlMs: number,
 ): Promise<{ cookie: string; session: SessionRow }> {
   const cookie = newSecret('');
   const session = {
     userId,
+    tokenId: tokenId ?? null,
     csrf: randomBytes(24).toString('base64url'),
     expiresAt: new Date(Date.now() + ttlMs),
   };
@@ -89,10 +90,23 @@ export async function createSession(
   return { cookie, session };
 }
 
+/** The live session whose cookie is `cookie`: not expired, and not made from a token since revoked. */
 export async function findSession(db: Queryable, cookie: string): Promise<SessionRow | undefined> {
   const [row] = await db
-    .select({ userId: sessions.userId, csrf: sessions.csrf, expiresAt: sessions.expiresAt })
+    .select({
+      userId: sessions.userId,
+      tokenId: sessions.tokenId,
+      csrf: sessions.csrf,
+      expiresAt: sessions.expiresAt,
+    })
     .from(sessions)
-    .where(and(eq(sessions.hash, digest(cookie)), gt(sessions.expiresAt, new Date())));
+    .leftJoin(apiTokens, eq(apiTokens.id, sessions.tokenId))
+    .where(
+      and(
+        eq(sessions.hash, digest(cookie)),
+        gt(sessions.expiresAt, new Date()),
+        or(isNull(sessions.tokenId), isNull(apiTokens.revokedAt)),
+      ),
+    );
   return row;
 }

@@ -82,7 +82,7 @@ export function describeHolder(info: LockInfo): string {
  * dead process is taken over, by one process at a time (see withTakeoverGuard).
  */
 export function acquireLock(dataDir: string, command: string): DataDirLock {
-  fs.mkdirSync(dataDir, { recursive: true });
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, LOCK_NAME);
   const info: OurLock = {
     pid: process.pid,

@@ -308,6 +308,8 @@ export const apiTokens = pgTable(
 export const sessions = pgTable('sessions', {
   hash: text('hash').primaryKey(),
   userId: text('user_id').notNull(),
+  /** The personal token the session was made from: revoking the token ends the session. */
+  tokenId: text('token_id'),
   csrf: text('csrf').notNull(),
   createdAt: createdAt(),
   expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),

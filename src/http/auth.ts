@@ -41,14 +41,24 @@ export function createAuthenticator({ database, apiToken, localSecret, secureCoo
   }
 
   /**
+   * The principal of the request's `Authorization: Bearer` token, verified once per request
+   * (the browser guard asks first); undefined without one or for a token that is no one's.
+   */
+  async function bearerOf(req: Request, res: Response): Promise<Principal | undefined> {
+    if (!('bearer' in res.locals)) {
+      const token = /^bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+      res.locals.bearer = token ? await bearer(token) : undefined;
+    }
+    return res.locals.bearer as Principal | undefined;
+  }
+
+  /**
    * Establishes `res.locals.principal` from the request's credential, or refuses it (401).
    * A browser session must send its CSRF token with every request that changes something.
    */
   async function authenticate(req: Request, res: Response, next: NextFunction) {
-    const header = req.headers.authorization;
-    if (header) {
-      const token = /^bearer\s+(\S+)$/i.exec(header)?.[1];
-      const principal = token ? await bearer(token) : undefined;
+    if (req.headers.authorization) {
+      const principal = await bearerOf(req, res);
       if (!principal) throw new StewardError('UNAUTHORIZED', `wrong or revoked token; ${HOW}`);
       res.locals.principal = principal;
       return next();
@@ -59,7 +69,11 @@ export function createAuthenticator({ database, apiToken, localSecret, secureCoo
     if (isMutating(req) && !sameSecret(String(req.headers['x-csrf-token'] ?? ''), session.csrf)) {
       throw new StewardError('FORBIDDEN', 'missing or wrong X-CSRF-Token for this session; reload the page');
     }
-    res.locals.principal = { user: session.userId, credential: 'session' } satisfies Principal;
+    res.locals.principal = {
+      user: session.userId,
+      credential: 'session',
+      ...(session.tokenId ? { tokenId: session.tokenId } : {}),
+    } satisfies Principal;
     res.locals.csrf = session.csrf;
     next();
   }
@@ -72,9 +86,19 @@ export function createAuthenticator({ database, apiToken, localSecret, secureCoo
   async function exchange(req: Request, res: Response): Promise<boolean> {
     const token = typeof req.query.token === 'string' ? req.query.token : undefined;
     if (!token) return false;
+    // A link another site sends the browser to would sign the person in as someone else
+    // (login CSRF): only a link typed, pasted or opened from outside the browser, or one of ours.
+    const from = req.headers['sec-fetch-site'];
+    if (from !== undefined && from !== 'none' && from !== 'same-origin') {
+      throw new StewardError('FORBIDDEN', 'open the sign-in link yourself: it cannot come from another site');
+    }
     const principal = await bearer(token);
     if (!principal) throw new StewardError('UNAUTHORIZED', `the link's token is wrong or revoked; ${HOW}`);
-    const { cookie } = await createSession(database.db, principal.user, SESSION_TTL_MS);
+    const { cookie } = await createSession(
+      database.db,
+      { userId: principal.user, ...(principal.tokenId ? { tokenId: principal.tokenId } : {}) },
+      SESSION_TTL_MS,
+    );
     const rest = new URL(req.originalUrl, 'http://x');
     rest.searchParams.delete('token');
     res.cookie(SESSION_COOKIE, cookie, {
@@ -88,7 +112,7 @@ export function createAuthenticator({ database, apiToken, localSecret, secureCoo
     return true;
   }
 
-  return { authenticate, exchange, bearer };
+  return { authenticate, exchange, bearerOf };
 }
 
 function cookiesOf(req: Request): Record<string, string> {

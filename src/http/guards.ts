@@ -14,9 +14,9 @@ export function hostRules({
   publicUrl?: string;
   allowedHosts: string[];
 }): HostRules {
-  const hosts = new Set([...LOOPBACK, ...allowedHosts.map((h) => h.toLowerCase())]);
-  if (publicUrl) hosts.add(new URL(publicUrl).hostname.toLowerCase().replace(/^\[|\]$/g, ''));
-  return { hosts };
+  // Names only: `Host: steward.internal:8080` matches `steward.internal` whatever the port.
+  const names = [...allowedHosts, ...(publicUrl ? [new URL(publicUrl).host] : [])].map(hostnameOf);
+  return { hosts: new Set([...LOOPBACK, ...names.filter((h): h is string => h !== undefined)]) };
 }
 
 /** `Host: [::1]:3000` → `::1`; `Host: Example.org` → `example.org`. */
@@ -29,21 +29,25 @@ export function hostnameOf(host: string | undefined): string | undefined {
   }
 }
 
-const hasBearer = (req: Request) => /^bearer\s/i.test(req.headers.authorization ?? '');
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export const isMutating = (req: Request) => MUTATING.has(req.method);
 
 /**
  * What answers without a bearer credential (the status page, the console, browser sessions)
  * answers only to Steward's own host names, which defeats DNS rebinding (421), and takes
- * changes only from its own origin (403). A bearer credential cannot be sent by a web page
- * of another origin without a CORS preflight, which Steward never grants, so such requests
- * are exempt, as is Slack's signature-checked endpoint (Slack may come through a tunnel
- * under any name) and `/healthz` (probes address pods by IP).
+ * changes only from its own origin (403). A valid bearer credential cannot be sent by a web
+ * page of another origin without a CORS preflight, which Steward never grants, so such
+ * requests are exempt, as are Slack's signature-checked endpoint (Slack may come through a
+ * tunnel under any name) and `/healthz` (probes address pods by IP). `verifiedBearer` says
+ * whether the request's bearer token is someone's.
  */
-export function browserGuard(rules: HostRules) {
-  return (req: Request, _res: Response, next: NextFunction) => {
-    if (req.path.startsWith('/slack/') || req.path === '/healthz' || hasBearer(req)) return next();
+export function browserGuard(
+  rules: HostRules,
+  verifiedBearer: (req: Request, res: Response) => Promise<unknown>,
+) {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    if (req.path === '/slack/events' || req.path === '/healthz') return next();
+    if (req.headers.authorization && (await verifiedBearer(req, res))) return next();
     const host = hostnameOf(req.headers.host);
     if (!host || !rules.hosts.has(host)) {
       throw new StewardError(

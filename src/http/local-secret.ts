@@ -12,19 +12,22 @@ export const secretPath = (dataDir: string): string => path.join(dataDir, 'secre
  * so only that OS user can read it, and no web page can: loopback alone proves nothing.
  */
 export function ensureLocalSecret(dataDir: string): string {
-  const file = secretPath(dataDir);
   const existing = readLocalSecret(dataDir);
   if (existing) return existing;
-  fs.mkdirSync(dataDir, { recursive: true });
-  const secret = newSecret('stl_');
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // Written whole under a temporary name, then linked into place: a reader never sees a
+  // half-written secret, and if another process linked its own first, theirs is the one.
+  const temp = path.join(dataDir, `.secret-${process.pid}-${Date.now()}`);
+  fs.writeFileSync(temp, `${newSecret('stl_')}\n`, { mode: 0o600, flag: 'wx' });
   try {
-    // `wx`: if another process made it first, theirs is the one.
-    fs.writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    fs.linkSync(temp, secretPath(dataDir));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const theirs = readLocalSecret(dataDir);
-    if (theirs) return theirs;
+  } finally {
+    fs.rmSync(temp, { force: true });
   }
+  const secret = readLocalSecret(dataDir);
+  if (!secret) throw new Error(`${secretPath(dataDir)} is empty`);
   return secret;
 }
 
@@ -33,10 +36,13 @@ export function readLocalSecret(dataDir: string): string | undefined {
   const file = secretPath(dataDir);
   let stat: fs.Stats;
   try {
-    stat = fs.statSync(file);
+    stat = fs.lstatSync(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
+  }
+  if (!stat.isFile()) {
+    throw new StewardError('CONFIG_INVALID', `${file} is not a plain file; remove it and restart Steward`);
   }
   if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
     throw new StewardError(

@@ -43,7 +43,7 @@ const MAX_SLACK_BODY = '1mb';
  * Steward's one HTTP application. Every request passes the browser rules (known Host,
  * own Origin for changes), then its route module; `/api` establishes the actor from the
  * request's credential and takes JSON bodies only; one error handler turns StewardErrors
- * into their status codes. Serving, metrics and the console mount their routes here.
+ * into their status codes.
  */
 export function createHttpApp(deps: HttpDeps): express.Express {
   const { database, log, version } = deps;
@@ -66,6 +66,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
         ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
         allowedHosts: deps.allowedHosts ?? [],
       }),
+      auth.bearerOf,
     ),
   );
   if (deps.slack) {
@@ -114,6 +115,11 @@ function asStewardError(error: unknown): StewardError | undefined {
   }
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
     return new StewardError('UNSUPPORTED_MEDIA_TYPE', 'send the body as UTF-8 JSON');
+  }
+  // Express's own refusals of a request (a malformed percent-escape in the path …).
+  const { status, message } = error as { status?: number; message?: string };
+  if (status !== undefined && status >= 400 && status < 500) {
+    return new StewardError('BAD_REQUEST', `invalid request: ${message ?? 'malformed'}`);
   }
   return undefined;
 }

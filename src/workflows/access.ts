@@ -63,6 +63,7 @@ export function createAccess({ database, service, roles }: AccessDeps, principal
   async function mayManageTokensOf(user: string): Promise<boolean> {
     return user === self || (await isGlobalAdmin(db, self));
   }
+
   return {
     async whoami() {
       return { user: self, credential: principal.credential, grants: await roles.grantsOf(self) };
@@ -89,15 +90,23 @@ export function createAccess({ database, service, roles }: AccessDeps, principal
       }));
     },
     async grant({ user, role, pipeline }) {
+      if (pipeline && !(await service.pipelines()).includes(pipeline)) {
+        throw new StewardError(
+          'PIPELINE_NOT_FOUND',
+          `there is no pipeline ${pipeline}; \`steward runs\` and the pipelines dir list the ones there are`,
+        );
+      }
       await roles.grant(self, { userId: user, role, ...(pipeline ? { pipeline } : {}) });
     },
     revoke: ({ user, pipeline }) => roles.revoke(self, { userId: user, ...(pipeline ? { pipeline } : {}) }),
     async createToken({ user = self, name = 'default' }) {
       const owner = claimable(user);
-      if (!(await mayManageTokensOf(owner))) {
+      // Only an admin makes tokens: a token (or a session made from one) that could make
+      // more would outlive its own revocation.
+      if (!(await isGlobalAdmin(db, self))) {
         throw new StewardError(
           'FORBIDDEN',
-          `only an admin can create a token for someone else; you are ${self}. \`steward token create ${self}\` makes one for you.`,
+          `only an admin can create tokens; you are ${self}. Ask one of the STEWARD_ADMINS for one.`,
         );
       }
       const { row, token } = await createToken(db, { userId: owner, name, createdBy: self });

@@ -28,7 +28,7 @@ export const UserId = z
   .min(1, 'a user id cannot be empty')
   .max(100, 'a user id is at most 100 characters')
   .regex(/^[\w.:@+-]+$/, 'a user id is letters, digits and _ . : @ + -')
-  .refine((id) => id !== SYSTEM_ACTOR, {
+  .refine((id) => id.toLowerCase() !== SYSTEM_ACTOR, {
     message: `\`${SYSTEM_ACTOR}\` is Steward's own identity and cannot be claimed, granted or given a token`,
   });
 

@@ -1,7 +1,7 @@
 import type { Database } from '../db/client.ts';
 import { grantRole, grantsOf, revokeRole } from '../db/runs-repo.ts';
 import { StewardError } from '../errors.ts';
-import { claimable } from './identity.ts';
+import { claimable, isGlobalAdmin } from './identity.ts';
 import { hasRole, type Role } from './roles.ts';
 import { roleOn } from './run-engine.ts';
 
@@ -17,9 +17,10 @@ export type RoleService = {
 
 export function createRoleService({ database }: { database: Database }): RoleService {
   async function requireAdmin(actor: string, pipeline: string | undefined) {
-    const role = await roleOn(database.db, actor, pipeline ?? '*');
-    const global = (await grantsOf(database.db, actor)).some((g) => g.pipeline === '*' && g.role === 'admin');
-    if (pipeline ? !hasRole(role, 'admin') : !global) {
+    const allowed = pipeline
+      ? hasRole(await roleOn(database.db, actor, pipeline), 'admin')
+      : await isGlobalAdmin(database.db, actor);
+    if (!allowed) {
       throw new StewardError(
         'FORBIDDEN',
         `Only an admin${pipeline ? ` of ${pipeline}` : ''} can change roles${pipeline ? ` on ${pipeline}` : ''}; ask one of the STEWARD_ADMINS.`,

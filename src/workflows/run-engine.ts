@@ -375,8 +375,6 @@ export function createRunEngine({
       const spec = await catalog.get(request.pipeline);
       const params = request.params ?? {};
       const kind = request.kind ?? 'train';
-      // A CSV outside the allowed data roots is refused here, so the request creates no run.
-      if (kind === 'train') await checkSourceRoots(spec.source, dataRoots);
       let submitted: ApplyResult | undefined;
       const create = () =>
         database.db.transaction(async (tx) => {
@@ -396,6 +394,8 @@ export function createRunEngine({
           }
           // Refused here, nothing is written: no run, no event, no job (BAD_REQUEST naming the param).
           parseRunParams(spec, kind, params, extraParams ? { extra: extraParams } : {});
+          // So is a CSV outside the allowed data roots.
+          if (kind === 'train') await checkSourceRoots(spec.source, dataRoots);
           const now = await clock.now(tx);
           // The catalog's current version of the spec, for listing; the run keeps its own copy.
           const hash = specHash(spec);

@@ -12,7 +12,7 @@ import { createLogger } from '../../src/log.ts';
 import { createMemoryCatalog } from '../../src/stages/catalog.ts';
 import { createRoleService } from '../../src/workflows/role-service.ts';
 import { createRunService, type RunDetail } from '../../src/workflows/run-service.ts';
-import { API_TOKEN, startApi, type TestApi } from '../helpers/api.ts';
+import { API_TOKEN, rawRequest, startApi, type TestApi } from '../helpers/api.ts';
 import { demoSpec, type EngineHarness, engineHarness } from '../helpers/engine.ts';
 import { signedHeaders, slashCommand, startFakeSlack } from '../helpers/fake-slack.ts';
 import { cli, PIPELINES } from '../helpers/processes.ts';
@@ -129,28 +129,84 @@ describe('who is acting', () => {
     expect((carol.body.run as { state: string }).state).toBe('deploying');
   });
 
-  it('manages personal tokens: for oneself, or by an admin; revoked tokens stop working', async () => {
-    const mine = await send('POST', '/api/tokens', { name: 'laptop' }, { user: 'alice' });
-    expect(mine.status).toBe(201);
-    expect(mine.body).toMatchObject({ user: 'alice', name: 'laptop', token: expect.stringMatching(/^stw_/) });
+  it('manages personal tokens: made by admins, listed and revoked by their owners; a revoked token ends its sessions', async () => {
+    // A token cannot make tokens, not even for its own user: they would outlive its revocation.
+    expect((await send('POST', '/api/tokens', { name: 'laptop' }, { user: 'alice' })).status).toBe(403);
     expect((await send('POST', '/api/tokens', { user: 'bob' }, { user: 'alice' })).status).toBe(403);
+    const mine = await send('POST', '/api/tokens', { user: 'alice', name: 'laptop' }, { headers: admin });
+    expect(mine.status).toBe(201);
+    expect(mine.body).toMatchObject({
+      user: 'alice',
+      name: 'laptop',
+      createdBy: 'api',
+      token: expect.stringMatching(/^stw_/),
+    });
     const bobs = await send('POST', '/api/tokens', { user: 'bob' }, { headers: admin });
     expect(bobs.status).toBe(201);
     const token = mine.body.token as string;
-    const listed = await send('GET', '/api/tokens', undefined, {
-      headers: { authorization: `Bearer ${token}` },
-    });
+    const bearer = { authorization: `Bearer ${token}` };
+    const listed = await send('GET', '/api/tokens', undefined, { headers: bearer });
     expect((listed.body.tokens as { user: string }[]).every((t) => t.user === 'alice')).toBe(true);
     expect(JSON.stringify(listed.body)).not.toContain(token);
     // alice cannot even see that bob's token exists
-    expect((await send('DELETE', `/api/tokens/${bobs.body.id}`, undefined, { user: 'alice' })).status).toBe(
+    expect((await send('DELETE', `/api/tokens/${bobs.body.id}`, undefined, { headers: bearer })).status).toBe(
       404,
     );
-    expect((await send('DELETE', `/api/tokens/${mine.body.id}`, undefined, { user: 'alice' })).status).toBe(
+    const link = await fetch(`${api.base}/?token=${token}`, { redirect: 'manual' });
+    const cookie = (link.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const session = await api.call('/api/whoami', { headers: { cookie } });
+    expect(await session.json()).toMatchObject({
+      user: 'alice',
+      credential: 'session',
+      csrf: expect.any(String),
+    });
+    expect((await send('DELETE', `/api/tokens/${mine.body.id}`, undefined, { headers: bearer })).status).toBe(
       204,
     );
-    const after = await api.call('/api/whoami', { headers: { authorization: `Bearer ${token}` } });
-    expect(after.status).toBe(401);
+    expect((await api.call('/api/whoami', { headers: bearer })).status).toBe(401);
+    expect((await api.call('/api/whoami', { headers: { cookie } })).status).toBe(401);
+  });
+
+  it('signs in only from a link opened by the person, not one another site sends them to', async () => {
+    const token = await api.tokenOf('carol');
+    const cross = await fetch(`${api.base}/?token=${token}`, {
+      redirect: 'manual',
+      headers: { 'sec-fetch-site': 'cross-site' },
+    });
+    expect(cross.status).toBe(403);
+    expect(cross.headers.get('set-cookie')).toBeNull();
+    const typed = await fetch(`${api.base}/?token=${token}`, {
+      redirect: 'manual',
+      headers: { 'sec-fetch-site': 'none' },
+    });
+    expect(typed.status).toBe(303);
+  });
+
+  it("answers a foreign Host with 421 unless the bearer token is someone's", async () => {
+    const at = (authorization: string) =>
+      rawRequest(api.base, { path: '/api/runs', headers: { host: 'attacker.example', authorization } });
+    expect((await at('Bearer not-a-token')).status).toBe(421);
+    expect((await at(`Bearer ${API_TOKEN}`)).status).toBe(200);
+  });
+
+  it('answers malformed queries and paths with 400, not 500', async () => {
+    for (const path of [
+      '/api/runs?limit=1.5',
+      '/api/runs?limit=-1',
+      '/api/runs?limit=abc',
+      '/api/runs/%E0',
+    ]) {
+      expect([path, (await api.call(path, { user: 'alice' })).status]).toEqual([path, 400]);
+    }
+    const missing = await send(
+      'POST',
+      '/api/roles',
+      { user: 'dave', role: 'viewer', pipeline: 'nope' },
+      { headers: admin },
+    );
+    expect(missing.status).toBe(404);
+    const shouting = await send('POST', '/api/roles', { user: 'STEWARD', role: 'admin' }, { headers: admin });
+    expect(shouting.status).toBe(403);
   });
 
   it('changes roles only for admins, with the same rules as chat', async () => {

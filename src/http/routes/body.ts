@@ -4,7 +4,16 @@ import { StewardError } from '../../errors.ts';
 
 /** The request body checked against `schema`; every problem is named with its field. */
 export function bodyOf<T>(schema: z.ZodType<T>, req: Request): T {
-  const result = schema.safeParse(req.body ?? {});
+  return checked(schema, req.body ?? {});
+}
+
+/** The query string checked against `schema`, the same way. */
+export function queryOf<T>(schema: z.ZodType<T>, query: Request['query']): T {
+  return checked(schema, query);
+}
+
+function checked<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
     throw new StewardError('BAD_REQUEST', `invalid request: ${problems.join('; ')}`);

@@ -13,7 +13,9 @@ const GrantBody = z
 export function roleRoutes(accessOf: (res: Response) => Access): Router {
   const router = Router();
   router.get('/whoami', async (_req, res) => {
-    res.json(await accessOf(res).whoami());
+    // A browser session learns here the CSRF token its requests that change something must send.
+    const csrf = res.locals.csrf as string | undefined;
+    res.json({ ...(await accessOf(res).whoami()), ...(csrf ? { csrf } : {}) });
   });
   router.get('/roles', async (_req, res) => {
     res.json({ grants: await accessOf(res).roles() });

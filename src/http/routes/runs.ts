@@ -1,9 +1,9 @@
-import { Router } from 'express';
+import { type Response, Router } from 'express';
 import { z } from 'zod';
 import { StewardError } from '../../errors.ts';
 import type { Access } from '../../workflows/access.ts';
 import { MAX_RUN_NUMBER, noSuchRunNumber, parseRunNumber } from '../../workflows/run-service.ts';
-import { bodyOf, idempotencyKeyOf } from './body.ts';
+import { bodyOf, idempotencyKeyOf, queryOf } from './body.ts';
 
 const Params = z.record(
   z.string().regex(/^[A-Za-z_][\w.-]*$/, 'parameter names are letters, digits, _ . -'),
@@ -12,6 +12,11 @@ const Params = z.record(
 const As = z.string().min(1).optional();
 const StartBody = z.object({ pipeline: z.string().min(1), params: Params.default({}), as: As }).strict();
 const ActBody = z.object({ as: As, reason: z.string().max(2000).optional() }).strict();
+const ListQuery = z.object({
+  pipeline: z.string().optional(),
+  state: z.string().optional(),
+  limit: z.coerce.number().int('must be a whole number').min(1).max(500).default(50),
+});
 
 function runNumberOf(text: string): number {
   const number = parseRunNumber(text);
@@ -22,14 +27,14 @@ function runNumberOf(text: string): number {
 }
 
 /** Runs, pipelines and models: `/api/runs…`, `/api/pipelines`, `/api/models`. */
-export function runRoutes(accessOf: (res: import('express').Response) => Access): Router {
+export function runRoutes(accessOf: (res: Response) => Access): Router {
   const router = Router();
   router.get('/runs', async (req, res) => {
-    const { pipeline, state, limit } = req.query;
+    const { pipeline, state, limit } = queryOf(ListQuery, req.query);
     const runs = await accessOf(res).list({
-      ...(typeof pipeline === 'string' && pipeline ? { pipeline } : {}),
-      ...(typeof state === 'string' && state ? { states: state.split(',') } : {}),
-      limit: Math.min(500, Number(limit ?? 50) || 50),
+      ...(pipeline ? { pipeline } : {}),
+      ...(state ? { states: state.split(',') } : {}),
+      limit,
     });
     res.json({ runs });
   });
