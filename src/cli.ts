@@ -314,7 +314,14 @@ export async function main(
   async function withAccess(fn: (access: Access, app: App | undefined) => Promise<number>): Promise<number> {
     try {
       const remote = serverUrl(config);
-      if (remote) return await fn(createHttpAccess(remote.url, remote.token, remote.missing), undefined);
+      if (remote) {
+        if (isPlainHttpElsewhere(remote.url)) {
+          io.err(
+            `warning: ${remote.url} is plain http, so your token crosses the network unencrypted; use https`,
+          );
+        }
+        return await fn(createHttpAccess(remote.url, remote.token, remote.missing), undefined);
+      }
       const databaseUser = config.databaseUrl ? `cli:${os.userInfo().username}@${os.hostname()}` : undefined;
       const app = await openApp({ config, log, command: command ?? 'cli', ...overrides });
       try {
@@ -339,7 +346,12 @@ export async function main(
           'UNAUTHORIZED',
           'STEWARD_TOKEN is wrong or revoked; `steward token list` shows the live ones',
         );
-      return { user: row.userId, credential: 'token', tokenId: row.id };
+      return {
+        user: row.userId,
+        credential: 'token',
+        tokenId: row.id,
+        ...(row.createdBy !== row.userId ? { issuedBy: row.createdBy } : {}),
+      };
     }
     // Database credentials allow anything anyway: the CLI that holds them is an admin.
     if (databaseUser)
@@ -381,6 +393,11 @@ function startUrlLine(config: Config, port: number): string {
   const secret = readLocalSecret(config.dataDir);
   if (process.stderr.isTTY && secret) return `Open ${base}?token=${secret} in a browser.`;
   return `Open ${base}?token=<the contents of ${secretPath(config.dataDir)}> in a browser.`;
+}
+
+function isPlainHttpElsewhere(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  return protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(hostname);
 }
 
 type Remote = { url: string; token: string | undefined; missing: string };

@@ -2,6 +2,7 @@ import type { Database } from '../db/client.ts';
 import { chatMessagesOf, recordChatMessage } from '../db/runs-repo.ts';
 import { isStewardError, StewardError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { describeCredential } from '../workflows/identity.ts';
 import type { JobQueue } from '../workflows/jobs.ts';
 import type { RoleService } from '../workflows/role-service.ts';
 import type { RunAction, RunService } from '../workflows/run-service.ts';
@@ -13,6 +14,9 @@ import { helpMessage, modelsList, pipelinesList, refusal, runsList, whoamiMessag
 import { runMessage } from './views/run-message.ts';
 
 /** Where a request came from in chat, and the key that makes applying it idempotent. */
+
+/** What proves a chat user's identity, as the audit trail keeps it. */
+const SLACK_CREDENTIAL = describeCredential({ credential: 'slack' });
 export type ChatContext = { user: string; channel: string; key: string };
 
 export type CommandExecutor = {
@@ -56,7 +60,12 @@ export function createCommandExecutor({
     ctx: ChatContext,
     request: { pipeline: string; params?: Record<string, string>; kind?: 'train' | 'deploy' | 'rollback' },
   ) {
-    const { run, created } = await service.start({ ...request, requestedBy: ctx.user, requestKey: ctx.key });
+    const { run, created } = await service.start({
+      ...request,
+      requestedBy: ctx.user,
+      requestKey: ctx.key,
+      credential: SLACK_CREDENTIAL,
+    });
     if (!created) {
       // A retried request: its message is there, unless the first try died before posting it.
       const messages = await chatMessagesOf(database.db, run.id);
@@ -159,6 +168,7 @@ export function createCommandExecutor({
               run: { number: required(intent.run, 'a run number') },
               action,
               as: ctx.user,
+              credential: SLACK_CREDENTIAL,
               idempotencyKey: ctx.key,
               ...(intent.reason ? { reason: intent.reason } : {}),
             });

@@ -37,7 +37,13 @@ export function createAuthenticator({ database, apiToken, localSecret, secureCoo
     if (localSecret && sameSecret(token, localSecret))
       return { user: LOCAL_USER, credential: 'local-secret' };
     const row = await useToken(database.db, token);
-    return row ? { user: row.userId, credential: 'token', tokenId: row.id } : undefined;
+    if (!row) return undefined;
+    return {
+      user: row.userId,
+      credential: 'token',
+      tokenId: row.id,
+      ...(row.createdBy !== row.userId ? { issuedBy: row.createdBy } : {}),
+    };
   }
 
   /**

@@ -3,7 +3,7 @@ import { createToken, findToken, listTokens, revokeToken, type TokenRow } from '
 import type { RunRef } from '../db/runs-repo.ts';
 import { listGrants } from '../db/runs-repo.ts';
 import { StewardError } from '../errors.ts';
-import { actingAs, claimable, isGlobalAdmin, type Principal } from './identity.ts';
+import { actingAs, claimable, describeCredential, isGlobalAdmin, type Principal } from './identity.ts';
 import type { Grant, RoleService } from './role-service.ts';
 import type { Role } from './roles.ts';
 import type { ActResult, RunAction, RunDetail, RunService } from './run-service.ts';
@@ -70,11 +70,21 @@ export function createAccess({ database, service, roles }: AccessDeps, principal
     },
     async start({ as, ...request }) {
       const { actor, via } = await actingAs(db, principal, as);
-      return service.start({ ...request, requestedBy: actor, ...(via ? { requestedVia: via } : {}) });
+      return service.start({
+        ...request,
+        requestedBy: actor,
+        ...(via ? { requestedVia: via } : {}),
+        credential: describeCredential(principal),
+      });
     },
     async act({ as, ...request }) {
       const { actor, via } = await actingAs(db, principal, as);
-      return service.act({ ...request, as: actor, ...(via ? { via } : {}) });
+      return service.act({
+        ...request,
+        as: actor,
+        ...(via ? { via } : {}),
+        credential: describeCredential(principal),
+      });
     },
     list: (filter) => service.list(filter),
     show: (ref) => service.show(ref),

@@ -13,9 +13,30 @@ import { SYSTEM_ACTOR } from './run-engine.ts';
 export type Principal = {
   user: string;
   credential: 'token' | 'api-token' | 'local-secret' | 'session' | 'database' | 'slack';
-  /** The API token's id, when the credential is a personal token. */
+  /** The API token's id, when the credential is a personal token (or a session made from one). */
   tokenId?: string;
+  /** Who made that token, when it was not its own user. */
+  issuedBy?: string;
 };
+
+/** What proved who acts, as the audit trail keeps it: "token tok_… made by local", "the data dir's secret". */
+export function describeCredential({ credential, tokenId, issuedBy }: Omit<Principal, 'user'>): string {
+  const token = tokenId ? `token ${tokenId}${issuedBy ? ` made by ${issuedBy}` : ''}` : 'a token';
+  switch (credential) {
+    case 'token':
+      return token;
+    case 'session':
+      return tokenId ? `a browser session from ${token}` : 'a browser session';
+    case 'api-token':
+      return 'STEWARD_API_TOKEN';
+    case 'local-secret':
+      return "the data dir's secret";
+    case 'database':
+      return 'the database credentials';
+    case 'slack':
+      return 'a signed Slack request';
+  }
+}
 
 /** The user `STEWARD_API_TOKEN` acts as: an admin, for CI and automation. */
 export const API_USER = 'api';

@@ -54,6 +54,8 @@ export type ApplyRequest = {
   actor: string;
   /** The credential's user, when an admin acts for `actor` (see workflows/identity.ts). */
   via?: string;
+  /** What proved who acts ("token tok_… made by local"), kept in the event's payload. */
+  credential?: string;
   /**
    * Applying the same key to the same run twice is a no-op that reports `duplicate`. A key
    * is scoped to the event type and the actor: the same key sent with another action, or
@@ -82,6 +84,8 @@ export type CreateRunRequest = {
   requestedBy: string;
   /** The credential's user, when an admin requests the run for `requestedBy`. */
   requestedVia?: string;
+  /** What proved who requested it, kept in the submit event's payload. */
+  credential?: string;
   kind?: RunKind;
   /** Makes creation idempotent (a Slack request id, an HTTP Idempotency-Key). */
   requestKey?: string;
@@ -257,7 +261,11 @@ export function createRunEngine({
         via: actor.via ?? null,
         idempotencyKey: key,
         fromState: from,
-        payload: { ...request.event, role: actor.role },
+        payload: {
+          ...request.event,
+          role: actor.role,
+          ...(request.credential ? { credential: request.credential } : {}),
+        },
         reason: request.reason ?? ('reason' in event ? (event.reason ?? null) : null),
       },
       // Whichever process applies the event, a process connected to chat delivers it.
@@ -445,6 +453,7 @@ export function createRunEngine({
             event: { type: 'run.submitted' },
             actor: request.requestedBy,
             ...(request.requestedVia ? { via: request.requestedVia } : {}),
+            ...(request.credential ? { credential: request.credential } : {}),
             idempotencyKey: 'submit',
             reason: Object.keys(params).length ? `params ${JSON.stringify(params)}` : undefined,
           });

@@ -71,6 +71,8 @@ export type ActRequest = {
   as: string;
   /** The credential's user, when an admin acts for `as`. */
   via?: string;
+  /** What proved who acts, for the audit trail. */
+  credential?: string;
   reason?: string;
   /** Same key, same effect: a retried request is reported as `duplicate`. Random when absent. */
   idempotencyKey?: string;
@@ -156,12 +158,13 @@ export function createRunService({
         })),
       };
     },
-    async act({ run, action, as, via, reason, idempotencyKey }) {
+    async act({ run, action, as, via, credential, reason, idempotencyKey }) {
       const result = await engine.apply({
         run,
         event: EVENT_OF[action](reason),
         actor: as,
         ...(via ? { via } : {}),
+        ...(credential ? { credential } : {}),
         idempotencyKey: idempotencyKey ?? `${action}:${as}:${randomUUID()}`,
         ...(reason ? { reason } : {}),
       });

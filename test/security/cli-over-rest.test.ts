@@ -112,6 +112,13 @@ describe('the CLI over REST', () => {
       code: 1,
       err: expect.stringContaining('set STEWARD_TOKEN to your personal API token'),
     });
+    expect(remote.err).not.toContain('plain http');
+    const far = await cli(['whoami'], {
+      ...env,
+      STEWARD_URL: 'http://steward.invalid:1',
+      STEWARD_TOKEN: 'stw_x',
+    });
+    expect(far.err).toContain('warning: http://steward.invalid:1 is plain http');
   });
 });
 

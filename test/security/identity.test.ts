@@ -87,6 +87,13 @@ describe('who is acting', () => {
       via: 'api',
     });
     expect(formatDetail(detail)).toMatch(/approved by bob via api/);
+    // Each event keeps the credential it came with.
+    const submitted = detail.timeline.find((e) => e.type === 'run.submitted');
+    expect(submitted?.detail).toMatchObject({
+      credential: expect.stringMatching(/^token tok_\w+ made by test$/),
+    });
+    const granted = detail.timeline.find((e) => e.type === 'approval.grant');
+    expect(granted?.detail).toMatchObject({ credential: 'STEWARD_API_TOKEN' });
     expect(formatDetail(detail)).toMatch(/bob via api +approval\.grant/);
   });
 
