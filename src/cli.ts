@@ -3,14 +3,8 @@ import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { type App, type AppOptions, createIntentParser, openApp, VERSION } from './app.ts';
-import {
-  formatDetail,
-  formatGrants,
-  formatModels,
-  formatRuns,
-  formatTokens,
-  formatWhoAmI,
-} from './cli/format.ts';
+import { accessCommand } from './cli/access-commands.ts';
+import { formatDetail, formatModels, formatRuns } from './cli/format.ts';
 import { type Config, loadConfig } from './config.ts';
 import { useToken } from './db/credentials-repo.ts';
 import { describeHolder, readLock } from './db/lock.ts';
@@ -24,7 +18,6 @@ import { pipelineJsonSchema } from './stages/spec.ts';
 import type { Access } from './workflows/access.ts';
 import { stateLabel } from './workflows/explain.ts';
 import { LOCAL_USER, type Principal } from './workflows/identity.ts';
-import { Role } from './workflows/roles.ts';
 import { isFinal, type RunView } from './workflows/run-engine.ts';
 import { MAX_RUN_NUMBER, noSuchRunNumber, parseRunNumber } from './workflows/run-service.ts';
 
@@ -230,84 +223,19 @@ export async function main(
         return 0;
       });
     case 'whoami':
-      return withAccess(async (access) => {
-        const me = await access.whoami();
-        io.out(values.json ? JSON.stringify(me, null, 2) : formatWhoAmI(me));
-        return 0;
-      });
     case 'roles':
-      return withAccess(async (access) => {
-        const grants = await access.roles();
-        io.out(values.json ? JSON.stringify(grants, null, 2) : formatGrants(grants));
-        return 0;
-      });
-    case 'grant': {
-      const [user, role, pipeline] = args;
-      const parsed = Role.safeParse(role);
-      if (!user || !parsed.success)
-        return usage(io, 'write `steward grant <user> <viewer|operator|approver|admin> [pipeline]`');
-      return withAccess(async (access) => {
-        await access.grant({ user, role: parsed.data, ...(pipeline ? { pipeline } : {}) });
-        io.out(`${user} is ${parsed.data} ${pipeline ? `on ${pipeline}` : 'everywhere'}`);
-        return 0;
-      });
-    }
-    case 'revoke': {
-      const [user, pipeline] = args;
-      if (!user) return usage(io, 'write `steward revoke <user> [pipeline]`');
-      return withAccess(async (access) => {
-        const removed = await access.revoke({ user, ...(pipeline ? { pipeline } : {}) });
-        if (!removed) {
-          io.err(`${user} held no ${pipeline ? `role on ${pipeline}` : 'global role'}; nothing changed`);
-          return 1;
-        }
-        io.out(`${user} no longer has a ${pipeline ? `role on ${pipeline}` : 'global role'}`);
-        return 0;
-      });
-    }
+    case 'grant':
+    case 'revoke':
     case 'token':
-      return tokenCommand(args);
+      return accessCommand(command, args, {
+        json: values.json === true,
+        ...(values.name ? { name: values.name } : {}),
+        io,
+        usage: (message) => usage(io, message),
+        withAccess,
+      });
     default:
       return usage(io, `unknown command \`${command}\``);
-  }
-
-  async function tokenCommand([sub, arg]: string[]): Promise<number> {
-    if (sub === 'create') {
-      if (!arg) return usage(io, 'write `steward token create <user> [--name laptop]`');
-      return withAccess(async (access) => {
-        const created = await access.createToken({
-          user: arg,
-          ...(values.name ? { name: values.name } : {}),
-        });
-        if (values.json) io.out(JSON.stringify(created, null, 2));
-        else {
-          io.out(created.token);
-          io.err(
-            `${created.id} for ${created.user} (${created.name}); it is shown only now. ` +
-              `Use it as STEWARD_TOKEN=… for the CLI, or \`Authorization: Bearer …\` for the REST API.`,
-          );
-        }
-        return 0;
-      });
-    }
-    if (sub === 'list') {
-      return withAccess(async (access) => {
-        const tokens = await access.listTokens();
-        io.out(values.json ? JSON.stringify(tokens, null, 2) : formatTokens(tokens));
-        return 0;
-      });
-    }
-    if (sub === 'revoke' && arg) {
-      return withAccess(async (access) => {
-        await access.revokeToken(arg);
-        io.out(`${arg} revoked`);
-        return 0;
-      });
-    }
-    return usage(
-      io,
-      'write `steward token create <user>`, `steward token list` or `steward token revoke <id>`',
-    );
   }
 
   /** Runs `fn` with the Access of the CLI's credential: over HTTP to a server, or on the database. */
