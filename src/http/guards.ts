@@ -33,7 +33,7 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export const isMutating = (req: Request) => MUTATING.has(req.method);
 
 /**
- * What answers without a bearer credential (the status page, the console, browser sessions)
+ * What answers without a bearer credential (the status page, browser sessions)
  * answers only to Steward's own host names, which defeats DNS rebinding (421), and takes
  * changes only from its own origin (403). A valid bearer credential cannot be sent by a web
  * page of another origin without a CORS preflight, which Steward never grants, so such
