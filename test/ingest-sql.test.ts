@@ -2,19 +2,13 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingest } from '../src/stages/pipeline/ingest.ts';
 import { PipelineSpec } from '../src/stages/spec.ts';
-import type { StageRequest } from '../src/stages/stage.ts';
+import { stageRequest } from './helpers/engine.ts';
 
 const url = process.env.DATABASE_URL;
 const context = { progress: () => {}, signal: new AbortController().signal };
-const request = (source: unknown): StageRequest => ({
-  run: {
-    id: 'r',
-    number: 1,
-    pipeline: 'orders',
-    kind: 'train',
-    requestedBy: 'alice',
-    params: {},
-    spec: PipelineSpec.parse({
+const request = (source: unknown) =>
+  stageRequest(
+    PipelineSpec.parse({
       name: 'orders',
       task: 'classification',
       source,
@@ -22,11 +16,7 @@ const request = (source: unknown): StageRequest => ({
       features: { pii: ['email'] },
       model: { type: 'logistic' },
     }),
-  },
-  stage: 'ingest',
-  attempt: 1,
-  inputs: {},
-});
+  );
 
 describe.runIf(url)('ingest from a SQL source (PostgreSQL)', () => {
   const table = `steward_orders_${process.pid}`;

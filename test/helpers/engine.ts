@@ -2,7 +2,7 @@ import { grantRole } from '../../src/db/runs-repo.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createMemoryCatalog } from '../../src/stages/catalog.ts';
 import { PipelineSpec } from '../../src/stages/spec.ts';
-import type { StageSet } from '../../src/stages/stage.ts';
+import type { StageName, StageRequest, StageSet } from '../../src/stages/stage.ts';
 import type { StageStore } from '../../src/stages/store.ts';
 import type { Clock } from '../../src/workflows/clock.ts';
 import { createRunEngine, type EngineTestHooks, type RunEngine } from '../../src/workflows/run-engine.ts';
@@ -21,6 +21,16 @@ export function demoSpec(overrides: Record<string, unknown> = {}): PipelineSpec 
     model: { type: 'logistic' },
     ...overrides,
   });
+}
+
+/** A request for `stage` of a first training run of `spec`, as a worker sends it (no inputs). */
+export function stageRequest(spec: PipelineSpec, stage: StageName = 'ingest'): StageRequest {
+  return {
+    run: { id: 'r', number: 1, pipeline: spec.name, kind: 'train', requestedBy: 'alice', params: {}, spec },
+    stage,
+    attempt: 1,
+    inputs: {},
+  };
 }
 
 export type EngineHarness = TestDatabase & { engine: RunEngine; worker: StageWorker; drain(): Promise<void> };

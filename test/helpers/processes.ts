@@ -5,6 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli.ts';
+import { readLock } from '../../src/db/lock.ts';
 import { noStore } from '../../src/stages/store.ts';
 import type { RunDetail } from '../../src/workflows/run-service.ts';
 import { type Backend, type TestDatabase, testDatabase } from './database.ts';
@@ -129,6 +130,13 @@ export async function waitForState(run: number, state: string, env: NodeJS.Proce
     ms,
     `run #${run} to be ${state}`,
   );
+}
+
+/** The URL of the `steward start` that holds `env`'s data dir, from its lock file. */
+export function serverUrlOf(env: NodeJS.ProcessEnv): string {
+  const port = readLock(String(env.STEWARD_DATA_DIR))?.port;
+  if (!port) throw new Error(`no steward serves ${env.STEWARD_DATA_DIR}`);
+  return `http://127.0.0.1:${port}`;
 }
 
 /** Waits until a `steward start` prints that it is up. */

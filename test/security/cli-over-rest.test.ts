@@ -7,6 +7,7 @@ import {
   kill,
   type Proc,
   processEnv,
+  serverUrlOf,
   spawnSteward,
   waitForState,
   waitUntilUp,
@@ -107,7 +108,7 @@ describe('the CLI over REST', () => {
       code: 1,
       err: expect.stringContaining('only an admin can act for someone else; you are U03'),
     });
-    const remote = await cli(['whoami'], { ...env, STEWARD_URL: `http://127.0.0.1:${portOf(env)}` });
+    const remote = await cli(['whoami'], { ...env, STEWARD_URL: serverUrlOf(env) });
     expect(remote).toMatchObject({
       code: 1,
       err: expect.stringContaining('set STEWARD_TOKEN to your personal API token'),
@@ -121,10 +122,3 @@ describe('the CLI over REST', () => {
     expect(far.err).toContain('warning: http://steward.invalid:1 is plain http');
   });
 });
-
-function portOf(env: NodeJS.ProcessEnv): number {
-  const lock = JSON.parse(
-    fs.readFileSync(path.join(env.STEWARD_DATA_DIR as string, 'steward.lock'), 'utf8'),
-  ) as { port: number };
-  return lock.port;
-}

@@ -2,7 +2,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, kill, type Proc, processEnv, spawnSteward, waitUntilUp } from '../helpers/processes.ts';
+import {
+  cli,
+  kill,
+  type Proc,
+  processEnv,
+  serverUrlOf,
+  spawnSteward,
+  waitUntilUp,
+} from '../helpers/processes.ts';
 import { findLeaks, LEAKS } from '../helpers/suite-logs.ts';
 
 const PASSWORD = 'Pa55-word-of-the-suite';
@@ -50,10 +58,7 @@ describe('what Steward logs', () => {
     });
 
     it('logs no token, secret or password', async () => {
-      const port = JSON.parse(
-        fs.readFileSync(path.join(env.STEWARD_DATA_DIR as string, 'steward.lock'), 'utf8'),
-      ).port;
-      const base = `http://127.0.0.1:${port}`;
+      const base = serverUrlOf(env);
       const token = (await cli(['token', 'create', 'U02'], env)).out.trim();
       for (const authorization of [
         `Bearer ${API_TOKEN}`,

@@ -7,6 +7,7 @@ import { describeIssues, PipelineSpec } from '../../src/stages/spec.ts';
 import type { StageRequest } from '../../src/stages/stage.ts';
 import { createThreadExecutor, StageAbortedError } from '../../src/workflows/stage-executor.ts';
 import { type TestDatabase, testDatabase } from '../helpers/database.ts';
+import { stageRequest } from '../helpers/engine.ts';
 
 const spec = (source: Record<string, unknown>) =>
   PipelineSpec.parse({
@@ -16,20 +17,7 @@ const spec = (source: Record<string, unknown>) =>
     target: 'returned',
     model: { type: 'logistic' },
   });
-const request = (source: Record<string, unknown>): StageRequest => ({
-  run: {
-    id: 'r',
-    number: 1,
-    pipeline: 'orders',
-    kind: 'train',
-    requestedBy: 'alice',
-    params: {},
-    spec: spec(source),
-  },
-  stage: 'ingest',
-  attempt: 1,
-  inputs: {},
-});
+const request = (source: Record<string, unknown>) => stageRequest(spec(source));
 const idle = () => ({ progress: () => {}, signal: new AbortController().signal });
 
 describe('source.timeout in a spec', () => {
