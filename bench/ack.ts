@@ -37,7 +37,7 @@ import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { App, ExpressReceiver, LogLevel } from '@slack/bolt';
 import { rulesIntentParser } from '../src/bot/commands/llm.ts';
-import { createSlackBot } from '../src/bot/slack-app.ts';
+import { createSlackBot } from '../src/bot/slack/app.ts';
 import { grantRole, listRuns } from '../src/db/runs-repo.ts';
 import { createHttpServer } from '../src/http/server.ts';
 import { silentLogger } from '../src/log.ts';

@@ -1,9 +1,11 @@
 import type http from 'node:http';
 import os from 'node:os';
+import type { ChatPort } from './bot/chat.ts';
 import { createChatModel } from './bot/commands/chat-model.ts';
 import { createLlmIntentParser, type IntentParser, rulesIntentParser } from './bot/commands/llm.ts';
+import { createConsole } from './bot/console/console.ts';
 import { createNotifier } from './bot/notifier.ts';
-import { createSlackBot } from './bot/slack-app.ts';
+import { createSlackBot } from './bot/slack/app.ts';
 import type { Config } from './config.ts';
 import { type Database, migrateDatabase, openDatabase } from './db/client.ts';
 import { grantRole } from './db/runs-repo.ts';
@@ -102,6 +104,16 @@ export async function openApp(options: AppOptions): Promise<App> {
   });
   const service = createRunService({ database, engine, catalog });
   const roles = createRoleService({ database });
+  const intents = slackOn || config.console !== 'off' ? await createIntentParser(config, log) : undefined;
+  const core = (part: string) => ({
+    database,
+    service,
+    roles,
+    jobs: queue,
+    intents: intents ?? rulesIntentParser,
+    log: log.child({ part }),
+  });
+  const queue = jobs;
   const bot = slackOn
     ? createSlackBot(
         {
@@ -111,16 +123,13 @@ export async function openApp(options: AppOptions): Promise<App> {
           ...(config.slack.apiUrl ? { apiUrl: config.slack.apiUrl } : {}),
           inbox: { claimMs: config.leaseMs },
         },
-        {
-          database,
-          service,
-          roles,
-          jobs,
-          intents: await createIntentParser(config, log),
-          log: log.child({ part: 'slack' }),
-        },
+        core('slack'),
       )
     : undefined;
+  const chatConsole =
+    config.console === 'off' ? undefined : createConsole({ ...core('console'), mode: config.console });
+  const notifierOf = (chat: ChatPort) =>
+    createNotifier({ database, service, chat, log: log.child({ part: 'notify', surface: chat.surface }) });
   const worker = createStageWorker({
     database,
     jobs,
@@ -136,14 +145,12 @@ export async function openApp(options: AppOptions): Promise<App> {
     workerId: `${os.hostname()}:${process.pid}`,
     concurrency: config.concurrency,
     leaseMs: config.leaseMs,
-    ...(bot
-      ? {
-          notifier: createNotifier({ database, service, chat: bot.chat, log: log.child({ part: 'notify' }) }),
-        }
-      : {}),
+    notifiers: {
+      ...(bot ? { slack: notifierOf(bot.chat) } : {}),
+      ...(chatConsole ? { console: notifierOf(chatConsole.chat) } : {}),
+    },
   });
   let server: http.Server | undefined;
-  const queue = jobs;
 
   return {
     config,
@@ -167,8 +174,10 @@ export async function openApp(options: AppOptions): Promise<App> {
         allowedHosts: config.allowedHosts,
         health: createHealthCheck({ database, worker: () => worker.health() }),
         ...(bot?.http ? { slack: bot.http } : {}),
+        ...(chatConsole ? { console: chatConsole } : {}),
       });
       await bot?.start();
+      await chatConsole?.start();
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', (error: NodeJS.ErrnoException) =>
           reject(
@@ -192,6 +201,7 @@ export async function openApp(options: AppOptions): Promise<App> {
       server?.closeAllConnections();
       await worker.stop(graceMs);
       if (bot) await stopWithin(bot, 2000, log);
+      await chatConsole?.stop();
       await closing;
       await queue
         .stop()

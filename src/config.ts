@@ -59,6 +59,7 @@ const Env = z.object({
       )
       .optional(),
   ),
+  STEWARD_CONSOLE: z.enum(['off', 'on', 'demo'], { error: 'must be off, on or demo' }).optional(),
   STEWARD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Seconds without a heartbeat after which a stage attempt counts as lost. */
   STEWARD_LEASE_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).positive().default(30),
@@ -94,6 +95,12 @@ export type Config = {
   publicUrl: string | undefined;
   allowedHosts: string[];
   logLevel: z.infer<typeof Env>['STEWARD_LOG_LEVEL'];
+  /**
+   * The local chat console: `on`, `off`, or `demo` (with the person switcher). Unset, it is
+   * `demo` on the embedded database (one person trying Steward plays the whole team) and
+   * `off` on PostgreSQL.
+   */
+  console: 'off' | 'on' | 'demo';
   leaseMs: number;
   shutdownGraceMs: number;
   concurrency: number;
@@ -137,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: e.STEWARD_PUBLIC_URL,
     allowedHosts: (e.STEWARD_ALLOWED_HOSTS ?? '').split(/[\s,]+/).filter(Boolean),
     logLevel: e.STEWARD_LOG_LEVEL,
+    console: e.STEWARD_CONSOLE ?? (e.DATABASE_URL ? 'off' : 'demo'),
     leaseMs: Math.round(e.STEWARD_LEASE_SECONDS * 1000),
     shutdownGraceMs: Math.round(e.STEWARD_SHUTDOWN_GRACE_SECONDS * 1000),
     concurrency: e.STEWARD_CONCURRENCY,

@@ -3,7 +3,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { App, LogLevel } from '@slack/bolt';
 import { DrizzleQueryError } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { createBoltLogger } from '../src/bot/bolt-logger.ts';
+import { createBoltLogger } from '../src/bot/slack/bolt-logger.ts';
 import { loggableError } from '../src/db/database-error.ts';
 import { datasets } from '../src/db/schema.ts';
 import { createLogger, logFormat } from '../src/log.ts';

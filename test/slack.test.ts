@@ -3,10 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WebClient } from '@slack/web-api';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSlackChat, webClientOptions } from '../src/bot/chat.ts';
 import { createLlmIntentParser, type IntentParser, rulesIntentParser } from '../src/bot/commands/llm.ts';
 import { createNotifier } from '../src/bot/notifier.ts';
-import { createSlackBot } from '../src/bot/slack-app.ts';
+import { createSlackBot } from '../src/bot/slack/app.ts';
+import { createSlackChat, webClientOptions } from '../src/bot/slack/chat.ts';
 import { findRun, grantRole, listRuns, stageAttemptsOf } from '../src/db/runs-repo.ts';
 import { chatInbox } from '../src/db/schema.ts';
 import { createHttpServer } from '../src/http/server.ts';
@@ -88,7 +88,9 @@ describe.each(backends())('Slack bot on %s', (backend) => {
       jobs: t.jobs,
       engine,
       executor: createInlineExecutor(stages),
-      notifier: createNotifier({ database: t.database, service, chat: bot.chat, log: silentLogger }),
+      notifiers: {
+        slack: createNotifier({ database: t.database, service, chat: bot.chat, log: silentLogger }),
+      },
       log: silentLogger,
       workerId: 'test',
       pollMs: 50,
@@ -187,13 +189,13 @@ describe.each(backends())('Slack bot on %s', (backend) => {
     expect(stored).toEqual([
       expect.objectContaining({
         surface: 'slack',
-        kind: 'approve',
+        kind: 'action',
         status: 'done',
         attempts: 1,
         error: null,
       }),
     ]);
-    expect(stored[0]?.payload).toMatchObject({ user: 'U_BOB', value: approve?.value });
+    expect(stored[0]?.payload).toMatchObject({ action: 'run.approve', user: 'U_BOB', value: approve?.value });
     // The card turns into the decision, without buttons.
     const decided = await eventually(
       async () =>

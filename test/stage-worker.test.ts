@@ -290,7 +290,7 @@ describe.each(backends())('job loop on %s', (backend) => {
   });
 
   it('runs stages at full speed while chat never answers, and stops within its grace', async () => {
-    const hung = worker({ notifier: () => new Promise(() => {}), workerId: 'hung-chat' });
+    const hung = worker({ notifiers: { slack: () => new Promise(() => {}) }, workerId: 'hung-chat' });
     hung.start();
     try {
       const t0 = performance.now();
@@ -316,9 +316,11 @@ describe.each(backends())('job loop on %s', (backend) => {
     const calls: { runId: string; at: number }[] = [];
     const delivering = worker({
       workerId: 'chat-worker',
-      notifier: async (runId) => {
-        calls.push({ runId, at: performance.now() });
-        if (runId === stuck.id) await new Promise(() => {});
+      notifiers: {
+        slack: async (runId) => {
+          calls.push({ runId, at: performance.now() });
+          if (runId === stuck.id) await new Promise(() => {});
+        },
       },
     });
     delivering.start();
@@ -364,13 +366,16 @@ describe.each(backends())('job loop on %s', (backend) => {
     const { run } = await h.engine.createRun({ pipeline: 'demo', requestedBy: 'alice' });
     await h.drain(); // the harness's worker has no chat connection
     const pending = await h.database.db.select().from(chatOutbox).where(eq(chatOutbox.runId, run.id));
-    expect(pending).toHaveLength(1);
+    // One mark per surface: each has its own delivery queue.
+    expect(pending.map((p) => p.surface).sort()).toEqual(['console', 'slack']);
     const sent: string[] = [];
-    const connected = worker({ notifier: async (runId) => void sent.push(runId) });
+    const connected = worker({ notifiers: { slack: async (runId) => void sent.push(runId) } });
     await sleep(1100); // the mark is due a second after the last event
     await connected.tick();
     expect(sent).toContain(run.id);
-    expect(await h.database.db.select().from(chatOutbox).where(eq(chatOutbox.runId, run.id))).toEqual([]);
+    // Slack's mark is gone; the console's waits for a process connected to the console.
+    const left = await h.database.db.select().from(chatOutbox).where(eq(chatOutbox.runId, run.id));
+    expect(left.map((p) => p.surface)).toEqual(['console']);
   });
 
   it('keeps retrying a failing delivery and says so, instead of giving up after three tries', async () => {
@@ -382,10 +387,12 @@ describe.each(backends())('job loop on %s', (backend) => {
     const flaky = worker({
       log,
       chatBackoff: () => 0,
-      notifier: async (runId) => {
-        if (runId !== run.id) return;
-        if (failuresLeft-- > 0) throw new Error('slack said: service_unavailable');
-        delivered.push(runId);
+      notifiers: {
+        slack: async (runId) => {
+          if (runId !== run.id) return;
+          if (failuresLeft-- > 0) throw new Error('slack said: service_unavailable');
+          delivered.push(runId);
+        },
       },
     });
     await sleep(1100);

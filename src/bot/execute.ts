@@ -1,9 +1,5 @@
-import type { Database } from '../db/client.ts';
-import { chatMessagesOf, recordChatMessage } from '../db/runs-repo.ts';
 import { isStewardError, StewardError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { describeCredential } from '../workflows/identity.ts';
-import type { JobQueue } from '../workflows/jobs.ts';
 import type { RoleService } from '../workflows/role-service.ts';
 import type { RunAction, RunService } from '../workflows/run-service.ts';
 import type { ChatMessage, ChatPort } from './chat.ts';
@@ -13,11 +9,11 @@ import { STATES_OF_STATUS } from './commands/run-status.ts';
 import { helpMessage, modelsList, pipelinesList, refusal, runsList, whoamiMessage } from './views/lists.ts';
 import { runMessage } from './views/run-message.ts';
 
-/** Where a request came from in chat, and the key that makes applying it idempotent. */
-
-/** What proves a chat user's identity, as the audit trail keeps it. */
-const SLACK_CREDENTIAL = describeCredential({ credential: 'slack' });
-export type ChatContext = { user: string; channel: string; key: string };
+/**
+ * Where a request came from in chat, the key that makes applying it idempotent, and what
+ * proved who the user is (as the audit trail keeps it).
+ */
+export type ChatContext = { user: string; channel: string; key: string; credential: string };
 
 export type CommandExecutor = {
   /** Carries out an intent (from the grammar, or confirmed from free text) for `ctx.user`. */
@@ -35,51 +31,37 @@ const ACTION_OF: Partial<Record<Intent['intent'], RunAction>> = {
 
 /**
  * What each command does, whichever way it came in. Roles are checked by the services
- * when the action is applied; this layer only talks: runs get a root message in the
- * channel (kept up to date by the notifier), everything else answers the user privately.
+ * when the action is applied; this layer only talks: a run's message is posted and kept
+ * up to date by the notifier, everything else answers the user privately.
  */
 export function createCommandExecutor({
-  database,
   service,
   roles,
-  jobs,
   chat,
   log,
 }: {
-  database: Database;
   service: RunService;
   roles: RoleService;
-  jobs: JobQueue;
   chat: ChatPort;
   log: Logger;
 }): CommandExecutor {
-  const whisper = (ctx: Pick<ChatContext, 'user' | 'channel'>, message: ChatMessage) =>
-    chat.postEphemeral(ctx.channel, ctx.user, message);
+  const whisper = async (ctx: Pick<ChatContext, 'user' | 'channel'>, message: ChatMessage) => {
+    await chat.postEphemeral(ctx.channel, ctx.user, message);
+  };
 
   async function startRun(
     ctx: ChatContext,
     request: { pipeline: string; params?: Record<string, string>; kind?: 'train' | 'deploy' | 'rollback' },
   ) {
-    const { run, created } = await service.start({
+    // The run's message is reserved with the run, here, where it was asked for; a retried
+    // request finds the same run and the same reservation.
+    await service.start({
       ...request,
       requestedBy: ctx.user,
       requestKey: ctx.key,
-      credential: SLACK_CREDENTIAL,
+      credential: ctx.credential,
+      announceIn: { surface: chat.surface, channel: ctx.channel },
     });
-    if (!created) {
-      // A retried request: its message is there, unless the first try died before posting it.
-      const messages = await chatMessagesOf(database.db, run.id);
-      if (messages.some((m) => m.purpose === 'root')) return;
-    }
-    const root = await chat.post(ctx.channel, runMessage(run));
-    await recordChatMessage(database.db, {
-      runId: run.id,
-      purpose: 'root',
-      channel: root.channel,
-      ts: root.ts,
-    });
-    // Events applied before the root message existed had nothing to update: catch up now.
-    await jobs.enqueueNotify(database.executor, { runId: run.id });
   }
 
   /** The version a rollback goes back to: the newest one older than production. */
@@ -168,7 +150,7 @@ export function createCommandExecutor({
               run: { number: required(intent.run, 'a run number') },
               action,
               as: ctx.user,
-              credential: SLACK_CREDENTIAL,
+              credential: ctx.credential,
               idempotencyKey: ctx.key,
               ...(intent.reason ? { reason: intent.reason } : {}),
             });

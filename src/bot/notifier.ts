@@ -1,5 +1,5 @@
 import type { Database } from '../db/client.ts';
-import { chatMessagesOf, recordChatMessage } from '../db/runs-repo.ts';
+import { chatMessagesOf, recordChatMessage, runChannelOf, setChatMessageTs } from '../db/runs-repo.ts';
 import type { Logger } from '../log.ts';
 import type { StageName } from '../stages/stage.ts';
 import type { RunService } from '../workflows/run-service.ts';
@@ -9,11 +9,14 @@ import { runMessage } from './views/run-message.ts';
 import { stageReport } from './views/stage-report.ts';
 
 /**
- * Brings a run's chat messages up to date: the root message (the stage checklist), one
- * thread reply per finished stage, and the approval card (posted when the run reaches the
- * gate, turned into the decision afterwards). It renders the run as it is now, so however
- * many events a delivery stands for, one pass shows them all. Runs that were not started
- * from chat have no root message and are left alone.
+ * Brings a run's chat messages on one surface up to date: the root message (the stage
+ * checklist), one thread reply per finished stage, and the approval card (posted when the
+ * run reaches the gate, turned into the decision afterwards). It renders the run as it is
+ * now, so however many events a delivery stands for, one pass shows them all.
+ *
+ * Every run has a root message on every surface: where it was asked for (reserved with the
+ * run), else in the pipeline's channel, so runs started from the CLI, REST or another
+ * surface are followed too.
  */
 export function createNotifier({
   database,
@@ -26,36 +29,52 @@ export function createNotifier({
   chat: ChatPort;
   log: Logger;
 }): (runId: string) => Promise<void> {
+  const { surface } = chat;
   return async (runId) => {
-    const messages = await chatMessagesOf(database.db, runId);
-    const root = messages.find((m) => m.purpose === 'root');
-    if (!root) return;
+    const messages = await chatMessagesOf(database.db, runId, surface);
     const detail = await service.show({ id: runId });
     const { run, timeline } = detail;
-    await chat.update(root.channel, root.ts, runMessage(run, { timeline }));
+    let root = messages.find((m) => m.purpose === 'root');
+    if (root?.ts) {
+      await chat.update({ channel: root.channel, id: root.ts }, runMessage(run, { timeline }));
+    } else {
+      const channel = root?.channel ?? (await runChannelOf(database.db, runId));
+      const posted = await chat.post(channel, runMessage(run, { timeline }));
+      const record = { runId, surface, purpose: 'root', channel: posted.channel, ts: posted.id };
+      await (root ? setChatMessageTs(database.db, record) : recordChatMessage(database.db, record));
+      root = { ...(root ?? record), ...record, createdAt: new Date(), updatedAt: new Date() };
+    }
+    const thread = { thread: root.ts };
 
     const reported = new Set(messages.map((m) => m.purpose));
     for (const attempt of detail.attempts) {
       const purpose = `report:${attempt.stage}`;
       if (attempt.status !== 'done' || reported.has(purpose) || attempt.stage === 'deploy') continue;
-      const posted = await chat.post(root.channel, stageReport(run, attempt.stage as StageName), root.ts);
-      await recordChatMessage(database.db, { runId, purpose, channel: posted.channel, ts: posted.ts });
+      const posted = await chat.post(root.channel, stageReport(run, attempt.stage as StageName), thread);
+      await recordChatMessage(database.db, {
+        runId,
+        surface,
+        purpose,
+        channel: posted.channel,
+        ts: posted.id,
+      });
       reported.add(purpose);
     }
 
     const card = messages.find((m) => m.purpose === 'approval');
     if (card) {
-      await chat.update(card.channel, card.ts, cardFor(run, { timeline }));
+      await chat.update({ channel: card.channel, id: card.ts }, cardFor(run, { timeline }));
     } else if (run.state === 'awaitingApproval') {
       // In the channel, not the thread: approvers should see it without opening the run.
       const posted = await chat.post(root.channel, cardFor(run, { timeline }));
       await recordChatMessage(database.db, {
         runId,
+        surface,
         purpose: 'approval',
         channel: posted.channel,
-        ts: posted.ts,
+        ts: posted.id,
       });
-      log.info('approval card posted', { run: run.number, channel: posted.channel });
+      log.info('approval card posted', { run: run.number, channel: posted.channel, surface });
     }
   };
 }

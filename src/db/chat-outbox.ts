@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Queryable, SqlExecutor } from './client.ts';
 
 /** The chat surfaces a run's messages are kept current on. */
-export const CHAT_SURFACES = ['slack'] as const;
+export const CHAT_SURFACES = ['slack', 'console'] as const;
 export type ChatSurface = (typeof CHAT_SURFACES)[number];
 
 /** Slack allows about one update a second per message: a burst of events waits this long and becomes one delivery. */
@@ -12,16 +12,21 @@ export const COALESCE_SECONDS = 1;
  * Marks a run's messages out of date on every surface, inside the caller's transaction, so
  * the mark exists exactly when the event that caused it committed. Whichever process
  * applied the event, a process connected to that surface delivers it. An existing mark
- * keeps its due time, so a steady stream of events is delivered about once a second.
+ * keeps its due time, so a steady stream of events is delivered about once a second. A new
+ * run's first mark is due at once (`delaySeconds` 0), so its message appears without a wait.
  */
-export async function markOutOfDate(db: SqlExecutor, runId: string): Promise<void> {
+export async function markOutOfDate(
+  db: SqlExecutor,
+  runId: string,
+  delaySeconds: number = COALESCE_SECONDS,
+): Promise<void> {
   for (const surface of CHAT_SURFACES) {
     await db.executeSql(
       `insert into chat_outbox (run_id, surface, due_at)
        values ($1, $2, now() + make_interval(secs => $3))
        on conflict (run_id, surface) do update
          set generation = chat_outbox.generation + 1, updated_at = now()`,
-      [runId, surface, COALESCE_SECONDS],
+      [runId, surface, delaySeconds],
     );
   }
 }

@@ -33,6 +33,17 @@ export type Database = {
   /** True when this process is the only one that can reach the database (embedded PGlite). */
   readonly exclusive: boolean;
   readonly lock: DataDirLock | undefined;
+  /**
+   * Calls `onNotify` with each payload NOTIFYed on `channel`, by any process, until the
+   * returned function is called. On PostgreSQL the listener has a connection of its own;
+   * when it is lost it reconnects, and `onGap` is called because notifications may have
+   * been missed meanwhile.
+   */
+  listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+    onGap?: () => void,
+  ): Promise<() => Promise<void>>;
   close(): Promise<void>;
 };
 
@@ -94,6 +105,8 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
       },
       exclusive: false,
       lock: undefined,
+      listen: (channel, onNotify, onGap) =>
+        listenOnPostgres(options.databaseUrl as string, channel, onNotify, onGap, options.log),
       close: () => pool.end(),
     };
   }
@@ -119,6 +132,10 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     executorFor: (tx) => pgliteExecutor(rawClientOf(tx)),
     exclusive: true,
     lock,
+    async listen(channel, onNotify) {
+      const unlisten = await pglite.listen(channel, onNotify);
+      return () => unlisten();
+    },
     async close() {
       try {
         if (!options.pglite) await pglite.close();
@@ -126,6 +143,51 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
         lock?.release();
       }
     },
+  };
+}
+
+/** How long a lost listener connection waits before it connects again. */
+const RELISTEN_MS = 1000;
+
+/** LISTEN on a connection of its own, connecting again whenever it is lost. */
+async function listenOnPostgres(
+  url: string,
+  channel: string,
+  onNotify: (payload: string) => void,
+  onGap: (() => void) | undefined,
+  log: Logger,
+): Promise<() => Promise<void>> {
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: url });
+    next.on('notification', (message) => {
+      if (message.channel === channel && message.payload !== undefined) onNotify(message.payload);
+    });
+    next.on('error', (error) => {
+      log.warn('database listener connection lost; connecting again', { error: error.message });
+      void next.end().catch(() => {});
+      if (client === next) client = undefined;
+      if (!stopped) retry = setTimeout(reconnect, RELISTEN_MS);
+    });
+    await next.connect();
+    await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    client = next;
+  };
+  const reconnect = () => {
+    connect()
+      .then(() => onGap?.())
+      .catch((error: Error) => {
+        log.warn('database listener could not connect; trying again', { error: error.message });
+        if (!stopped) retry = setTimeout(reconnect, RELISTEN_MS);
+      });
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    await client?.end().catch(() => {});
   };
 }
 

@@ -69,7 +69,14 @@ export async function revokeToken(db: Queryable, id: string): Promise<boolean> {
   return revoked.length > 0;
 }
 
-export type SessionRow = { userId: string; tokenId: string | null; csrf: string; expiresAt: Date };
+export type SessionRow = {
+  userId: string;
+  tokenId: string | null;
+  csrf: string;
+  expiresAt: Date;
+  /** The console's demo persona this session acts as, if one was chosen. */
+  actingAs?: string | null;
+};
 
 /** A browser session for `userId`; returns the cookie value, of which only a digest is stored. */
 export async function createSession(
@@ -98,6 +105,7 @@ export async function findSession(db: Queryable, cookie: string): Promise<Sessio
       tokenId: sessions.tokenId,
       csrf: sessions.csrf,
       expiresAt: sessions.expiresAt,
+      actingAs: sessions.actingAs,
     })
     .from(sessions)
     .leftJoin(apiTokens, eq(apiTokens.id, sessions.tokenId))
@@ -109,4 +117,16 @@ export async function findSession(db: Queryable, cookie: string): Promise<Sessio
       ),
     );
   return row;
+}
+
+/** Sets whom the console acts as for the session whose cookie is `cookie` (null: its own user). */
+export async function setSessionActingAs(
+  db: Queryable,
+  cookie: string,
+  actingAs: string | null,
+): Promise<void> {
+  await db
+    .update(sessions)
+    .set({ actingAs })
+    .where(eq(sessions.hash, digest(cookie)));
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Queryable, SqlExecutor } from './client.ts';
 import {
   chatMessages,
@@ -88,6 +88,22 @@ export async function grantRole(
       target: [roleGrants.userId, roleGrants.pipeline],
       set: { role: grant.role, grantedBy: grant.grantedBy },
     });
+}
+
+/** Grants a role unless the user already has one there (a grant someone changed since stays as it is). */
+export async function grantRoleIfAbsent(
+  db: Queryable,
+  grant: { userId: string; role: string; pipeline?: string; grantedBy: string },
+): Promise<void> {
+  await db
+    .insert(roleGrants)
+    .values({
+      userId: grant.userId,
+      role: grant.role,
+      pipeline: grant.pipeline ?? '*',
+      grantedBy: grant.grantedBy,
+    })
+    .onConflictDoNothing();
 }
 
 // ---- the engine's hot path ------------------------------------------------------
@@ -275,14 +291,59 @@ export async function revokeRole(db: Queryable, userId: string, pipeline: string
   return removed.length > 0;
 }
 
-export function chatMessagesOf(db: Queryable, runId: string) {
-  return db.select().from(chatMessages).where(eq(chatMessages.runId, runId));
+/** A run's chat messages on one surface (`slack`, `console`). */
+export function chatMessagesOf(db: Queryable, runId: string, surface: string) {
+  return db
+    .select()
+    .from(chatMessages)
+    .where(and(eq(chatMessages.runId, runId), eq(chatMessages.surface, surface)));
 }
 
-/** Remembers which chat message shows what of a run; the first record for a purpose wins. */
+/** Where runs are announced when their spec names no channel (specs stored before `channel` existed). */
+export const DEFAULT_CHANNEL = '#ml-ops';
+
+/** The chat channel of a run's pipeline, from the spec the run keeps. */
+export async function runChannelOf(db: Queryable, runId: string): Promise<string> {
+  const [row] = await db
+    .select({ channel: sql<string | null>`${runs.spec}->>'channel'` })
+    .from(runs)
+    .where(eq(runs.id, runId));
+  return row?.channel ?? DEFAULT_CHANNEL;
+}
+
+/**
+ * Reserves a new run's root message on the surface it was asked for, in the channel it was
+ * asked in, inside the run's creating transaction; the delivery posts it (`ts` is empty
+ * until then). Other surfaces have no reservation and get it in the pipeline's channel.
+ */
+export async function reserveRootMessage(
+  db: Queryable,
+  root: { runId: string; surface: string; channel: string },
+): Promise<void> {
+  await recordChatMessage(db, { ...root, purpose: 'root', ts: '' });
+}
+
+/** Fills in the id of a reserved message once it is posted. */
+export async function setChatMessageTs(
+  db: Queryable,
+  message: { runId: string; surface: string; purpose: string; channel: string; ts: string },
+): Promise<void> {
+  await db
+    .update(chatMessages)
+    .set({ channel: message.channel, ts: message.ts, updatedAt: new Date() })
+    .where(
+      and(
+        eq(chatMessages.runId, message.runId),
+        eq(chatMessages.surface, message.surface),
+        eq(chatMessages.purpose, message.purpose),
+      ),
+    );
+}
+
+/** Remembers which chat message shows what of a run on a surface; the first record for a purpose wins. */
 export async function recordChatMessage(
   db: Queryable,
-  message: { runId: string; purpose: string; channel: string; ts: string },
+  message: { runId: string; surface: string; purpose: string; channel: string; ts: string },
 ): Promise<void> {
   await db.insert(chatMessages).values(message).onConflictDoNothing();
 }

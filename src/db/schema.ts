@@ -130,13 +130,15 @@ export const chatMessages = pgTable(
     runId: uuid('run_id')
       .notNull()
       .references(() => runs.id),
+    /** The adapter that posted the message (`slack`, `console`): updates go back through it. */
+    surface: text('surface').notNull().default('slack'),
     purpose: text('purpose').notNull(),
     channel: text('channel').notNull(),
     ts: text('ts').notNull(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [primaryKey({ columns: [t.runId, t.purpose, t.channel] })],
+  (t) => [primaryKey({ columns: [t.runId, t.surface, t.purpose] })],
 );
 
 /**
@@ -311,6 +313,36 @@ export const sessions = pgTable('sessions', {
   /** The personal token the session was made from: revoking the token ends the session. */
   tokenId: text('token_id'),
   csrf: text('csrf').notNull(),
+  /** Whom the console acts as, when its person switcher is on (a demo persona); null: the session's user. */
+  actingAs: text('acting_as'),
   createdAt: createdAt(),
   expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+});
+
+/**
+ * The local console's conversation: what Steward and people said in its channels, threads
+ * and direct messages. `visible_to` makes a message ephemeral (only that user sees it).
+ */
+export const consoleMessages = pgTable(
+  'console_messages',
+  {
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity().primaryKey(),
+    channel: text('channel').notNull(),
+    /** The thread's root message, for a reply. */
+    thread: bigint('thread', { mode: 'number' }),
+    author: text('author').notNull(),
+    text: text('text').notNull(),
+    blocks: jsonb('blocks'),
+    visibleTo: text('visible_to'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('console_messages_channel').on(t.channel, t.id)],
+);
+
+/** Each person's App Home in the console, as last published. */
+export const consoleHomes = pgTable('console_homes', {
+  userId: text('user_id').primaryKey(),
+  view: jsonb('view').notNull(),
+  updatedAt: updatedAt(),
 });

@@ -19,6 +19,13 @@ export type Credentials = {
   secureCookies?: boolean;
 };
 
+/** The browser session a request came with (absent for bearer tokens). */
+export type SessionRef = { cookie: string; actingAs: string | null };
+
+/** The request's browser session, once `authenticate` has run; undefined for a bearer token. */
+export const sessionOf = (res: Response): SessionRef | undefined =>
+  res.locals.session as SessionRef | undefined;
+
 /** A request's principal, once `authenticate` has run. */
 export const principalOf = (res: Response): Principal => {
   const principal = res.locals.principal as Principal | undefined;
@@ -81,6 +88,10 @@ export function createAuthenticator({ database, apiToken, localSecret, secureCoo
       ...(session.tokenId ? { tokenId: session.tokenId } : {}),
     } satisfies Principal;
     res.locals.csrf = session.csrf;
+    res.locals.session = {
+      cookie: cookie as string,
+      actingAs: session.actingAs ?? null,
+    } satisfies SessionRef;
     next();
   }
 

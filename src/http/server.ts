@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { isValidSlackRequest } from '@slack/bolt';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { Console } from '../bot/console/console.ts';
 import type { Database } from '../db/client.ts';
 import { withoutQueryText } from '../db/database-error.ts';
 import { httpStatusOf, isStewardError, StewardError } from '../errors.ts';
@@ -9,6 +10,7 @@ import { type Access, type AccessDeps, createAccess } from '../workflows/access.
 import { createAuthenticator, principalOf } from './auth.ts';
 import { browserGuard, hostRules, jsonOnly } from './guards.ts';
 import { createHealthCheck, type HealthReport } from './health.ts';
+import { consoleApiRoutes, consolePageRoutes } from './routes/console.ts';
 import { healthRoutes } from './routes/health.ts';
 import { roleRoutes } from './routes/roles.ts';
 import { runRoutes } from './routes/runs.ts';
@@ -27,6 +29,8 @@ export type HttpDeps = AccessDeps & {
   publicUrl?: string;
   /** `STEWARD_ALLOWED_HOSTS`: more host names Steward answers to. */
   allowedHosts?: string[];
+  /** The local chat console at `/`; without it `/` is the status page. */
+  console?: Console;
   /** Slack's endpoint: Bolt's `ExpressReceiver` router, with its signing secret. */
   slack?: { router: Router; signingSecret: string };
   /**
@@ -75,10 +79,11 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     app.use(deps.slack.router);
   }
   app.use(healthRoutes({ health: deps.health ?? createHealthCheck({ database }), version }));
-  app.use(statusRoutes({ auth, accessOf, version }));
+  app.use(deps.console ? consolePageRoutes({ auth }) : statusRoutes({ auth, accessOf, version }));
   const api = express.Router();
   api.use(jsonOnly, express.json({ limit: MAX_BODY, type: 'application/json' }), auth.authenticate);
   api.use(runRoutes(accessOf), roleRoutes(accessOf), tokenRoutes(accessOf));
+  if (deps.console) api.use(consoleApiRoutes({ console: deps.console, database }));
   app.use('/api', api);
   app.use((req: Request) => {
     throw new StewardError('NOT_FOUND', `no route for ${req.method} ${req.path}`);

@@ -70,6 +70,14 @@ export const PipelineSpec = z
   .object({
     name: Name,
     description: z.string().default(''),
+    /** Where every run of the pipeline is announced and followed, on each chat surface. */
+    channel: z
+      .string()
+      .regex(
+        /^(#[a-z0-9][a-z0-9_-]{0,79}|[CG][A-Z0-9]{2,20})$/,
+        'a channel is `#name` (lower case, digits, - and _) or a Slack channel id such as C0123ABCD',
+      )
+      .default('#ml-ops'),
     task: z.enum(['classification', 'regression']),
     source: Source,
     target: z.string().min(1),

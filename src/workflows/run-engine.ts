@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { initialTransition, transition } from 'xstate';
-import { CHAT_SURFACES, COALESCE_SECONDS } from '../db/chat-outbox.ts';
+import { CHAT_SURFACES, COALESCE_SECONDS, markOutOfDate } from '../db/chat-outbox.ts';
 import type { Database, Queryable, Tx } from '../db/client.ts';
 import {
   commitTransition,
@@ -11,6 +11,7 @@ import {
   type LockedRun,
   lockRunForEvent,
   type RunRef,
+  reserveRootMessage,
 } from '../db/runs-repo.ts';
 import { approvals, pipelines, runs, stageAttempts } from '../db/schema.ts';
 import { StewardError } from '../errors.ts';
@@ -89,6 +90,11 @@ export type CreateRunRequest = {
   kind?: RunKind;
   /** Makes creation idempotent (a Slack request id, an HTTP Idempotency-Key). */
   requestKey?: string;
+  /**
+   * Where on which chat surface the run was asked for, so its message is posted there (on
+   * every other surface it goes to the pipeline's channel). Recorded with the run.
+   */
+  announceIn?: { surface: string; channel: string };
 };
 
 export type RunEngine = {
@@ -448,6 +454,8 @@ export function createRunEngine({
             .update(runs)
             .set({ snapshot: pipelineRunMachine.getPersistedSnapshot(initial) })
             .where(eq(runs.id, id));
+          if (request.announceIn) await reserveRootMessage(tx, { runId: id, ...request.announceIn });
+          await markOutOfDate(database.executorFor(tx), id, 0);
           submitted = await applyIn(tx, {
             run: { id },
             event: { type: 'run.submitted' },

@@ -1,3 +1,4 @@
+import type { ChatSurface } from '../db/chat-outbox.ts';
 import type { Database } from '../db/client.ts';
 import { loggableError } from '../db/database-error.ts';
 import type { Logger } from '../log.ts';
@@ -18,10 +19,11 @@ export type StageWorkerDeps = {
   engine: RunEngine;
   executor: StageExecutor;
   /**
-   * Brings a run's chat messages up to date. Only a process connected to chat has one, and
-   * only such a process takes chat deliveries; the others leave them to it.
+   * Brings a run's chat messages on a surface up to date. Only a process connected to a
+   * surface has its notifier, and only such a process takes that surface's deliveries (its
+   * own queue); the others leave them to it.
    */
-  notifier?: (runId: string) => Promise<void>;
+  notifiers?: Partial<Record<ChatSurface, (runId: string) => Promise<void>>>;
   /** Loads what stages read and stores what they produce. @default noStore */
   store?: StageStore;
   /** @default databaseClock */
@@ -107,21 +109,22 @@ export function createStageWorker(deps: StageWorkerDeps): StageWorker {
       everyMs: Math.max(heartbeatMs, leaseMs / 3),
       isRunningHere: (ref) => stages.isRunning(ref),
     });
-    const chat: ChatDelivery | undefined =
-      deps.notifier && !onlyRun
-        ? createChatDelivery({
+    const chat: ChatDelivery[] = onlyRun
+      ? []
+      : Object.entries(deps.notifiers ?? {}).map(([surface, deliver]) =>
+          createChatDelivery({
             database,
-            deliver: deps.notifier,
-            surface: 'slack',
-            log: log.child({ part: 'chat' }),
+            deliver,
+            surface: surface as ChatSurface,
+            log: log.child({ part: 'chat', surface }),
             workerId,
             pollMs,
             ...(deps.chatBackoff ? { backoff: deps.chatBackoff } : {}),
-          })
-        : undefined;
+          }),
+        );
     const handlers: JobHandler[] = onlyRun
       ? [stages]
-      : [reaper, createDeadlineFirer({ ...deps, pollMs }), ...(chat ? [chat] : []), stages];
+      : [reaper, createDeadlineFirer({ ...deps, pollMs }), ...chat, stages];
     return { stages, reaper, chat, handlers };
   }
 
@@ -197,7 +200,10 @@ export function createStageWorker(deps: StageWorkerDeps): StageWorker {
       loops = [];
       // Chat deliveries get at most a few seconds: a chat service that never answers must
       // not hold up the shutdown; another process delivers what is left.
-      await Promise.all([parts.stages.stop(graceMs), parts.chat?.stop(Math.min(graceMs, 3000))]);
+      await Promise.all([
+        parts.stages.stop(graceMs),
+        ...parts.chat.map((c) => c.stop(Math.min(graceMs, 3000))),
+      ]);
     },
     async tick() {
       let work = 0;
@@ -221,7 +227,7 @@ export function createStageWorker(deps: StageWorkerDeps): StageWorker {
         if (state.error || (loops.length > 0 && now - last > staleAfterMs)) ok = false;
       }
       const firstError = [...states.values()].find((s) => s.error)?.error;
-      const chat = parts.chat?.health();
+      const chat = chatHealth(parts.chat);
       return {
         ok,
         lastRoundAt: states.get('stages')?.lastRoundIso ?? null,
@@ -233,4 +239,12 @@ export function createStageWorker(deps: StageWorkerDeps): StageWorker {
       };
     },
   };
+}
+
+/** Undeliverable runs over every surface's delivery queue; undefined when there are none. */
+function chatHealth(deliveries: ChatDelivery[]): WorkerHealth['chat'] {
+  if (deliveries.length === 0) return undefined;
+  const reports = deliveries.map((d) => d.health());
+  const lastError = reports.map((r) => r.lastError).findLast((e) => e !== undefined);
+  return { failing: reports.reduce((sum, r) => sum + r.failing, 0), ...(lastError ? { lastError } : {}) };
 }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rulesIntentParser } from '../../src/bot/commands/llm.ts';
-import { createSlackBot } from '../../src/bot/slack-app.ts';
+import { createSlackBot } from '../../src/bot/slack/app.ts';
 import { formatDetail } from '../../src/cli/format.ts';
 import { chatInbox } from '../../src/db/schema.ts';
 import { createHttpServer } from '../../src/http/server.ts';

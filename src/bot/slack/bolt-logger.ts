@@ -1,6 +1,6 @@
 import { format } from 'node:util';
 import { type Logger as BoltLogger, LogLevel } from '@slack/bolt';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../log.ts';
 
 const LEVELS: Record<LogLevel, { rank: number; method: 'debug' | 'info' | 'warn' | 'error' }> = {
   [LogLevel.DEBUG]: { rank: 10, method: 'debug' },

@@ -1,0 +1,25 @@
+import type { Database } from '../../db/client.ts';
+import type { Logger } from '../../log.ts';
+import type { JobQueue } from '../../workflows/jobs.ts';
+import type { RoleService } from '../../workflows/role-service.ts';
+import type { RunService } from '../../workflows/run-service.ts';
+import type { ChatPort } from '../chat.ts';
+import type { IntentParser } from '../commands/llm.ts';
+import type { CommandExecutor } from '../execute.ts';
+
+/** What the chat edge needs from the rest of Steward, the same for every adapter. */
+export type ChatCore = {
+  database: Database;
+  service: RunService;
+  roles: RoleService;
+  jobs: JobQueue;
+  intents: IntentParser;
+  log: Logger;
+};
+
+/** What one handler is given: the core, and the chat port of the adapter the request came through. */
+export type HandlerDeps = ChatCore & {
+  chat: ChatPort;
+  executor: CommandExecutor;
+  pipelines: () => Promise<string[]>;
+};

@@ -1,0 +1,82 @@
+import type { Logger as SlackLogger, WebClient, WebClientOptions } from '@slack/web-api';
+import type { ChatPort } from '../chat.ts';
+
+/**
+ * A Slack Web API call that fails is retried this many times, waiting 0.5 s then 1 s. The
+ * client's default (ten retries over about 30 minutes, and no timeout at all) would hold a
+ * listener, a drain pass or a delivery for that long when Slack hangs or answers 5xx.
+ */
+export const SLACK_RETRIES = { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2000 } as const;
+
+/** @default 10 s */
+export const SLACK_TIMEOUT_MS = 10_000;
+
+/**
+ * Options for every WebClient Steward makes (Bolt's included): a timeout per attempt and
+ * bounded retries, so a call fails within about `timeoutMs × 3 + 1.5 s`.
+ */
+export function webClientOptions(
+  options: { apiUrl?: string; timeoutMs?: number; logger?: SlackLogger } = {},
+): WebClientOptions {
+  return {
+    timeout: options.timeoutMs ?? SLACK_TIMEOUT_MS,
+    retryConfig: { ...SLACK_RETRIES },
+    ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  };
+}
+
+/** The chat port on Slack's Web API. A message's id is its `ts`; a modal's trigger is Slack's `trigger_id`. */
+export function createSlackChat(client: WebClient): ChatPort {
+  return {
+    surface: 'slack',
+    async post(channel, message, options) {
+      const result = await client.chat.postMessage({
+        channel,
+        text: message.text,
+        ...(message.blocks ? { blocks: message.blocks } : {}),
+        ...(options?.thread ? { thread_ts: options.thread } : {}),
+        unfurl_links: false,
+      });
+      if (!result.ts) throw new Error(`chat.postMessage to ${channel} returned no ts`);
+      return { channel: result.channel ?? channel, id: result.ts };
+    },
+    async update(ref, message) {
+      const result = await client.chat.update({
+        channel: ref.channel,
+        ts: ref.id,
+        text: message.text,
+        ...(message.blocks ? { blocks: message.blocks } : {}),
+      });
+      return { channel: result.channel ?? ref.channel, id: result.ts ?? ref.id };
+    },
+    async postEphemeral(channel, user, message) {
+      const result = await client.chat.postEphemeral({
+        channel,
+        user,
+        text: message.text,
+        ...(message.blocks ? { blocks: message.blocks } : {}),
+      });
+      return { channel, id: result.message_ts ?? '' };
+    },
+    async openModal(trigger, view) {
+      await client.views.open({ trigger_id: trigger, view });
+    },
+    async showHome(user, view) {
+      await client.views.publish({ user_id: user, view });
+    },
+    async upload(channel, file, options) {
+      const upload = {
+        channel_id: channel,
+        file: file.content,
+        filename: file.filename,
+        title: file.title,
+        ...(options?.comment ? { initial_comment: options.comment } : {}),
+        ...(options?.thread ? { thread_ts: options.thread } : {}),
+        ...(file.altText ? { alt_text: file.altText } : {}),
+      } as Parameters<WebClient['filesUploadV2']>[0];
+      const result = (await client.filesUploadV2(upload)) as { files?: { files?: { id?: string }[] }[] };
+      return { channel, id: result.files?.[0]?.files?.[0]?.id ?? '' };
+    },
+  };
+}
