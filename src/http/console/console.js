@@ -375,9 +375,11 @@ function updateRepliesButton(rootId) {
     return;
   }
   const hadFocus = old.contains(document.activeElement);
+  const stick = atBottom(ui.log);
   const next = repliesButton(message);
   old.replaceWith(next);
   if (hadFocus) next.querySelector('button')?.focus();
+  if (stick) scrollToBottom(ui.log);
 }
 
 function dismissMessage(id) {
@@ -398,6 +400,20 @@ const atBottom = (log) => log.scrollHeight - log.scrollTop - log.clientHeight < 
 const scrollToBottom = (log) => {
   log.scrollTop = log.scrollHeight;
 };
+
+/**
+ * Keeps a log at the bottom when its box shrinks or grows (an alert appears, the window
+ * is resized) while the person was reading the newest messages.
+ */
+function stickToBottom(log) {
+  let stuck = true;
+  log.addEventListener('scroll', () => {
+    stuck = atBottom(log);
+  });
+  new ResizeObserver(() => {
+    if (stuck) scrollToBottom(log);
+  }).observe(log);
+}
 
 /**
  * Replaces a message's element in place (or appends it), keeping focus on the same
@@ -446,6 +462,8 @@ function renderMain() {
   const channel = state.channels.find((c) => c.id === state.current);
   ui.title.textContent = channel ? channelName(channel) : 'No channel';
   ui.composerLabel.textContent = channel ? `Message ${channelName(channel)}` : 'Message';
+  // Busy while rebuilt, so screen readers do not read the whole history as new.
+  ui.log.setAttribute('aria-busy', 'true');
   ui.log.replaceChildren();
   for (const message of state.messages.values()) {
     if (!visibleInChannel(message, state.current)) continue;
@@ -455,6 +473,7 @@ function renderMain() {
   }
   if (!mainNodes.size) ui.log.append(emptyNote('No messages yet. Type /mlops help to start.'));
   scrollToBottom(ui.log);
+  ui.log.setAttribute('aria-busy', 'false');
 }
 
 function renderHome() {
@@ -500,6 +519,7 @@ function closeThread(restoreFocus = true) {
 
 function renderThread() {
   threadNodes.clear();
+  ui.threadLog.setAttribute('aria-busy', 'true');
   ui.threadLog.replaceChildren();
   const root = state.messages.get(state.thread);
   if (!root) {
@@ -524,6 +544,7 @@ function renderThread() {
     ui.threadLog.append(node);
   }
   scrollToBottom(ui.threadLog);
+  ui.threadLog.setAttribute('aria-busy', 'false');
 }
 
 function updateThreadCount() {
@@ -833,6 +854,8 @@ async function submitModal(view, form) {
 // ---------------------------------------------------------------- start
 
 async function start() {
+  stickToBottom(ui.log);
+  stickToBottom(ui.threadLog);
   wireComposer(ui.composerForm, ui.composer, 'main', () => undefined);
   wireComposer(ui.threadForm, ui.threadComposer, 'thread', () => state.thread ?? undefined);
   ui.threadClose.addEventListener('click', () => closeThread());
