@@ -1,7 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rulesIntentParser } from '../../src/bot/commands/llm.ts';
+import { createConsole } from '../../src/bot/console/console.ts';
+import { APPROVE_ACTION, runButtonValue } from '../../src/bot/views/approval-card.ts';
 import { findRun } from '../../src/db/runs-repo.ts';
+import { consoleMessages } from '../../src/db/schema.ts';
+import { silentLogger } from '../../src/log.ts';
+import { createMemoryCatalog } from '../../src/stages/catalog.ts';
+import { createRoleService } from '../../src/workflows/role-service.ts';
+import { createRunService } from '../../src/workflows/run-service.ts';
 import { API_TOKEN, LOCAL_SECRET, rawRequest, startApi, type TestApi } from '../helpers/api.ts';
-import { type EngineHarness, engineHarness } from '../helpers/engine.ts';
+import { demoSpec, type EngineHarness, engineHarness } from '../helpers/engine.ts';
 
 /**
  * What a web page the user merely opens can send to Steward on localhost: forms, text/plain
@@ -118,6 +127,106 @@ describe('cross-site requests', () => {
       '{"as":"bob"}',
     );
     expect(own.status).toBe(200);
+    expect(await state()).toBe('deploying');
+  });
+});
+
+/**
+ * The console's action endpoint, where a click on Approve lands: a page on another site
+ * that posts there (with or without the person's cookie riding along) changes nothing;
+ * the console's own page, with the session's CSRF token, does.
+ */
+describe('cross-site requests to the console', () => {
+  let h: EngineHarness;
+  let api: TestApi;
+  let run: { number: number; version: number };
+  let session: { cookie: string; csrf: string };
+  beforeAll(async () => {
+    h = await engineHarness('pglite');
+    const console = createConsole({
+      database: h.database,
+      service: createRunService({
+        database: h.database,
+        engine: h.engine,
+        catalog: createMemoryCatalog([demoSpec()]),
+      }),
+      roles: createRoleService({ database: h.database }),
+      jobs: h.jobs,
+      intents: rulesIntentParser,
+      log: silentLogger,
+      mode: 'on',
+    });
+    api = await startApi(h, { console });
+    await h.engine.createRun({ pipeline: 'demo', requestedBy: 'alice' });
+    await h.drain();
+    const found = await findRun(h.database.db, { number: 1 });
+    run = { number: 1, version: found?.version ?? 0 };
+    const link = await fetch(`${api.base}/?token=${LOCAL_SECRET}`, { redirect: 'manual' });
+    const cookie = (link.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    session = { cookie, csrf: await csrfOf(h, cookie) };
+  });
+  afterAll(async () => {
+    api?.close();
+    await h?.close();
+  });
+
+  const state = async () => (await findRun(h.database.db, { number: run.number }))?.state;
+  const click = (headers: Record<string, string>, body?: string) =>
+    fetch(`${api.base}/api/console/actions`, {
+      method: 'POST',
+      headers,
+      body:
+        body ??
+        JSON.stringify({ action_id: APPROVE_ACTION, value: runButtonValue(run), click: randomUUID() }),
+    });
+
+  it.each([
+    [
+      'no cookie, no CSRF token, a foreign Origin',
+      { 'content-type': 'application/json', origin: 'https://evil.example' },
+    ],
+    ['no cookie and no CSRF token', { 'content-type': 'application/json' }],
+    ['the cookie without the CSRF token', { 'content-type': 'application/json', cookie: 'SESSION' }],
+    [
+      'the cookie and token from a foreign Origin',
+      {
+        'content-type': 'application/json',
+        origin: 'https://evil.example',
+        cookie: 'SESSION',
+        'x-csrf-token': 'CSRF',
+      },
+    ],
+    [
+      'a form post with the cookie',
+      { 'content-type': 'application/x-www-form-urlencoded', cookie: 'SESSION', 'x-csrf-token': 'CSRF' },
+    ],
+    [
+      'a wrong CSRF token',
+      { 'content-type': 'application/json', cookie: 'SESSION', 'x-csrf-token': 'not-the-token' },
+    ],
+  ])('refuses %s, and the run stays at the gate', async (_name, headers: Record<string, string>) => {
+    const withSession = Object.fromEntries(
+      Object.entries(headers).map(([k, v]) => [
+        k,
+        v === 'SESSION' ? session.cookie : v === 'CSRF' ? session.csrf : v,
+      ]),
+    );
+    const res = await click(withSession);
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(await state()).toBe('awaitingApproval');
+    const messages = await h.database.db.select().from(consoleMessages);
+    expect(messages.filter((m) => m.visibleTo === 'local')).toEqual([]);
+  });
+
+  it('takes the click from its own page: cookie, CSRF token, own Origin', async () => {
+    const res = await click({
+      'content-type': 'application/json',
+      origin: api.base,
+      cookie: session.cookie,
+      'x-csrf-token': session.csrf,
+    });
+    expect(res.status).toBe(200);
     expect(await state()).toBe('deploying');
   });
 });

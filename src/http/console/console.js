@@ -83,7 +83,7 @@ function showAlert(message) {
   while (ui.alerts.children.length > 4) ui.alerts.firstElementChild?.remove();
 }
 
-/** The server's `{ error }` from a failed answer, or a sentence naming the status. */
+/** The server's `{ error: { code, message, errors? } }` from a failed answer, or a sentence naming the status. */
 async function errorOf(response) {
   let body = null;
   try {
@@ -91,11 +91,12 @@ async function errorOf(response) {
   } catch {
     // Not JSON (a proxy's page, an empty body): name the status instead.
   }
+  const error = body?.error;
   const message =
-    body && typeof body.error === 'string' && body.error
-      ? body.error
+    typeof error?.message === 'string' && error.message
+      ? error.message
       : `The server answered ${response.status} ${response.statusText || ''}`.trim();
-  return { message, body };
+  return { message, body: error && typeof error === 'object' ? { errors: error.errors } : null };
 }
 
 /**
@@ -120,7 +121,7 @@ async function request(path, { body, quiet = false } = {}) {
   try {
     response = await fetch(path, init);
   } catch {
-    const message = 'Could not reach the Steward server. Is `npx steward serve` still running?';
+    const message = 'Could not reach the Steward server. Is `npm start` (`steward start`) still running?';
     if (!quiet) showAlert(message);
     return { ok: false, status: 0, body: { error: message } };
   }

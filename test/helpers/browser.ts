@@ -1,0 +1,43 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+
+/** Debian's Chromium; `.ci/run` installs the `chromium` package when it is missing. */
+export const CHROMIUM = process.env.STEWARD_CHROMIUM ?? '/usr/bin/chromium';
+
+/**
+ * Whether browser tests can run here. In CI a missing browser fails the run (the tests
+ * would otherwise pass by being skipped); elsewhere they are skipped with a note.
+ */
+export function browserAvailable(): boolean {
+  if (fs.existsSync(CHROMIUM)) return true;
+  if (process.env.CI) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package`);
+  console.warn(`browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
+  return false;
+}
+
+/** Where browser tests save their screenshots (a CI artefact; not committed). */
+export const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+}
+
+/** Saves a full-page screenshot as `test-artifacts/<suite>/<name>.png`; returns its path. */
+export async function screenshot(page: Page, suite: string, name: string): Promise<string> {
+  const file = path.join(ARTIFACTS, suite, `${name}.png`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** Fails the test on any error the page reports: a script error, a CSP violation, a failed module. */
+export function collectPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+  });
+  return errors;
+}
