@@ -13,7 +13,7 @@ export const CHROMIUM = process.env.STEWARD_CHROMIUM ?? '/usr/bin/chromium';
 export function browserAvailable(): boolean {
   if (fs.existsSync(CHROMIUM)) return true;
   if (process.env.CI) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package`);
-  console.warn(`browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
+  process.stderr.write(`browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)\n`);
   return false;
 }
 

@@ -139,7 +139,9 @@ function outcome(run: RunView, options: RunMessageOptions): string[] {
       return [`⏹️ *Cancelled* by ${mention(c.by)}${atTime(c.at)}${reason}`];
     }
     case 'awaitingApproval':
-      return ['🙋 Waiting for an approver: the card with the evidence and the buttons is posted below, in this channel.'];
+      return [
+        '🙋 Waiting for an approver: the card with the evidence and the buttons is posted below, in this channel.',
+      ];
     default:
       return [];
   }
