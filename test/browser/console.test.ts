@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserAvailable, collectPageErrors, launchBrowser, screenshot } from '../helpers/browser.ts';
@@ -8,6 +9,7 @@ import { eventually, kill, type Proc, serverUrlOf, show, waitUntilUp } from '../
 import { spawnProduct } from '../helpers/product.ts';
 
 const SUITE = 'console';
+const AXE = fileURLToPath(import.meta.resolve('axe-core/axe.min.js'));
 
 /**
  * The console in a real browser, on the product as a newcomer starts it: `steward start`
@@ -45,8 +47,8 @@ describe.runIf(browserAvailable())('the console in Chromium', () => {
     page.locator('[data-message-id]', { has: page.locator('[data-action-id="run.approve"]') });
   const actAs = async (persona: string) => {
     await page.selectOption('#persona', persona);
-    await expect.poll(() => page.locator('#persona').inputValue()).toBe(persona);
-    await page.waitForLoadState('networkidle');
+    // The page receives the persona's updates (its event stream is open and the state reloaded).
+    await page.locator(`body[data-live-as="${persona}"]`).waitFor({ state: 'attached' });
   };
   const privateAnswers = () => page.locator('[data-message-id]', { hasText: 'Only visible to you' });
 
@@ -97,4 +99,64 @@ describe.runIf(browserAvailable())('the console in Chromium', () => {
     expect(detail.timeline.find((e) => e.type === 'approval.grant')).toMatchObject({ actor: 'ben' });
     expect(errors).toEqual([]);
   }, 240_000);
+
+  it('is usable from the keyboard and has no serious accessibility problems (axe), in the channel, the reject modal and App Home', async () => {
+    await page.evaluate(fs.readFileSync(AXE, 'utf8'));
+    const problems = () =>
+      page.evaluate(async () => {
+        const page = globalThis as unknown as {
+          axe: { run(context: unknown, options: unknown): Promise<AxeResults> };
+          document: unknown;
+        };
+        const results = await page.axe.run(page.document, { resultTypes: ['violations'] });
+        return results.violations
+          .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+          .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+      });
+    expect(await problems()).toEqual([]);
+
+    // A second run, started and rejected with the keyboard only.
+    await actAs('ana');
+    await page.focus('#composer');
+    await page.keyboard.type('/mlops run churn');
+    await page.keyboard.press('Enter');
+    await approvalCard().waitFor({ timeout: 120_000 });
+    await actAs('ben');
+    await approvalCard().locator('[data-action-id="run.reject"]').focus();
+    await page.keyboard.press('Enter');
+    const modal = page.locator('dialog#modal');
+    await modal.waitFor();
+    // The dialog takes the focus, on its first input.
+    await expect
+      .poll(() =>
+        page.evaluate(
+          () =>
+            (globalThis as unknown as { document: { activeElement?: { tagName: string } } }).document
+              .activeElement?.tagName,
+        ),
+      )
+      .toBe('TEXTAREA');
+    expect(await problems()).toEqual([]);
+    await screenshot(page, SUITE, '4-reject-modal');
+    await page.keyboard.type('recall is too low on the new segment');
+    await modal.locator('[data-modal-submit]').focus();
+    await page.keyboard.press('Enter');
+    await eventually(async () => (await show(2, env)).run.state === 'rejected', 30_000, 'run #2 rejected');
+    expect((await show(2, env)).run.rejection).toMatchObject({
+      by: 'ben',
+      reason: 'recall is too low on the new segment',
+    });
+    await page.locator('[data-message-id]', { hasText: 'recall is too low' }).first().waitFor();
+
+    await page.getByRole('navigation', { name: 'Channels' }).getByText('Home').click();
+    await page
+      .getByText(/Steward/)
+      .first()
+      .waitFor();
+    expect(await problems()).toEqual([]);
+    await screenshot(page, SUITE, '5-home');
+    expect(errors).toEqual([]);
+  }, 240_000);
 });
+
+type AxeResults = { violations: { id: string; impact?: string; nodes: { target: string[] }[] }[] };

@@ -20,7 +20,7 @@ export const BUTTON_ACTIONS = [APPROVE_ACTION, REJECT_ACTION, CONFIRM_ACTION, DI
  * value, never trusted: roles are checked when the action is applied, and a value that is
  * not one of ours is answered privately.
  */
-export function actionHandler({ chat, executor }: HandlerDeps) {
+export function actionHandler({ chat, executor, log }: HandlerDeps) {
   const tell = (request: ChatRequest<'action'>, text: string) =>
     chat.postEphemeral(request.channel, request.user, refusal(text));
 
@@ -47,8 +47,18 @@ export function actionHandler({ chat, executor }: HandlerDeps) {
       case CONFIRM_ACTION: {
         const intent = parseIntentValue(request.value);
         if (!intent) return void (await tell(request, 'That confirmation has expired; ask again.'));
-        if (request.message) await chat.update(request.message, { text: `Confirmed by <@${request.user}>.` });
-        return executor.intent(intent, ctx);
+        // One card, one action: a second press of Confirm on it (a double click, another
+        // tab) has the same key, so it starts no second run.
+        const card = request.message;
+        const key = card ? `${chat.surface}:confirm:${card.channel}:${card.id}:${request.user}` : meta.key;
+        await executor.intent(intent, { ...ctx, key });
+        // Slack does not let chat.update edit a private card; the answer above is what counts.
+        if (card) {
+          await chat
+            .update(card, { text: `Confirmed by <@${request.user}>.` })
+            .catch((error: Error) => log.debug('confirmation card not redrawn', { error: error.message }));
+        }
+        return;
       }
       case DISMISS_ACTION:
         if (request.message) await chat.update(request.message, { text: 'Dismissed: nothing was done.' });

@@ -189,6 +189,7 @@ async function switchPersona(select) {
   const previous = acting();
   const persona = select.value;
   select.disabled = true;
+  delete document.body.dataset.liveAs;
   const result = await request('/api/console/persona', { body: { persona } });
   select.disabled = false;
   if (!result.ok) {
@@ -199,7 +200,7 @@ async function switchPersona(select) {
   state.unread.clear();
   state.dismissed.clear();
   await loadState({ fresh: true });
-  connect();
+  connect(); // and its opening fetches the state again, for what changed in between
   $('persona')?.focus();
 }
 
@@ -615,7 +616,11 @@ function parse(event) {
   }
 }
 
-/** Opens (or reopens) the event stream; after a reconnect the state is fetched again. */
+/**
+ * Opens (or reopens) the event stream. Each time it opens, the state is fetched again:
+ * what changed before the stream was listening (at the first connect, after a persona
+ * switch or a lost connection) is not missed.
+ */
 function connect() {
   clearTimeout(retryTimer);
   source?.close();
@@ -626,22 +631,32 @@ function connect() {
   es.addEventListener('open', () => {
     if (source !== es) return;
     setStatus('live');
-    if (hadError) {
-      hadError = false;
-      loadState();
-    }
+    const fresh = !hadError;
+    hadError = false;
+    // `data-live-as` says whose updates the page now receives (tests wait for it).
+    loadState(fresh ? { fresh: true } : undefined).then((loaded) => {
+      if (loaded && source === es) document.body.dataset.liveAs = acting();
+    });
   });
   es.addEventListener('error', () => {
     if (source !== es) return;
     hadError = true;
     setStatus('reconnecting');
     if (es.readyState === EventSource.CLOSED) {
-      // The browser gave up (the server answered with an error): try again ourselves.
-      retryTimer = setTimeout(() => {
-        if (source === es) {
-          connect();
-          hadError = true;
+      // The browser gave up (the server answered with an error). A session that ended is
+      // said so, once; anything else is tried again.
+      retryTimer = setTimeout(async () => {
+        if (source !== es) return;
+        const who = await request('/api/whoami', { quiet: true });
+        if (who.status === 401) {
+          setStatus('offline');
+          showAlert(
+            'Your session has ended. Open the start URL again (`steward start` prints it) to sign in.',
+          );
+          return;
         }
+        connect();
+        hadError = true;
       }, 3000);
     }
   });

@@ -3,7 +3,7 @@ import express, { type NextFunction, type Request, type Response, Router } from 
 import type { Console, ConsoleActor } from '../../bot/console/console.ts';
 import { ViewErrors } from '../../bot/console/console.ts';
 import type { Database } from '../../db/client.ts';
-import { setSessionActingAs } from '../../db/credentials-repo.ts';
+import { findSession, setSessionActingAs } from '../../db/credentials-repo.ts';
 import { isStewardError, StewardError } from '../../errors.ts';
 import { describeCredential, isGlobalAdmin } from '../../workflows/identity.ts';
 import { principalOf, sessionOf } from '../auth.ts';
@@ -95,7 +95,15 @@ export function consoleApiRoutes({ console, database }: { console: Console; data
     const send = (event: string, data: unknown) =>
       res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     const leave = console.live.join({ user: actor.acting, send });
-    const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+    // A session that ends (it expired, or its token was revoked) ends its stream too: the
+    // page reconnects, is refused, and says so.
+    const session = sessionOf(res);
+    const keepalive = setInterval(() => {
+      void (async () => {
+        if (session && !(await findSession(database.db, session.cookie))) return res.end();
+        res.write(': keepalive\n\n');
+      })().catch(() => res.end());
+    }, KEEPALIVE_MS);
     req.on('close', () => {
       clearInterval(keepalive);
       leave();
