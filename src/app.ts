@@ -104,13 +104,16 @@ export async function openApp(options: AppOptions): Promise<App> {
   });
   const service = createRunService({ database, engine, catalog });
   const roles = createRoleService({ database });
-  const intents = slackOn || config.console !== 'off' ? await createIntentParser(config, log) : undefined;
+  // Only `start` talks in chat at once; elsewhere (a worker's deliveries, a CLI command) the
+  // parser is made on first use, so a one-off command never loads an LLM provider.
+  const intents =
+    options.command === 'start' ? await createIntentParser(config, log) : lazyIntentParser(config, log);
   const core = (part: string) => ({
     database,
     service,
     roles,
     jobs: queue,
-    intents: intents ?? rulesIntentParser,
+    intents,
     log: log.child({ part }),
   });
   const queue = jobs;
@@ -232,6 +235,15 @@ async function stopWithin(bot: { stop(): Promise<void> }, ms: number, log: Logge
 /** Slack is on with a bot token and either a signing secret (HTTP mode) or an app token (Socket Mode). */
 export const slackEnabled = (config: Config): boolean =>
   Boolean(config.slack.botToken && (config.slack.signingSecret || config.slack.appToken));
+
+/** `createIntentParser`, made when it is first asked something. */
+function lazyIntentParser(config: Config, log: Logger): IntentParser {
+  let parser: Promise<IntentParser> | undefined;
+  return async (text, context) => {
+    parser ??= createIntentParser(config, log);
+    return (await parser)(text, context);
+  };
+}
 
 /** The LLM intent parser when STEWARD_LLM names a model, the rules otherwise. */
 export async function createIntentParser(config: Config, log: Logger): Promise<IntentParser> {

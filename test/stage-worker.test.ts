@@ -378,6 +378,23 @@ describe.each(backends())('job loop on %s', (backend) => {
     expect(left.map((p) => p.surface)).toEqual(['console']);
   });
 
+  it('forgets marks that no process took for a day instead of posting old runs when a surface comes on', async () => {
+    const { run: old } = await h.engine.createRun({ pipeline: 'demo', requestedBy: 'alice' });
+    const { run: recent } = await h.engine.createRun({ pipeline: 'demo', requestedBy: 'alice' });
+    await h.drain();
+    await h.database.db.execute(
+      sql`update chat_outbox set updated_at = now() - interval '25 hours' where run_id = ${old.id} and surface = 'console'`,
+    );
+    const sent: string[] = [];
+    const console = worker({ notifiers: { console: async (runId) => void sent.push(runId) } });
+    await sleep(1100);
+    await console.tick();
+    expect(sent).toContain(recent.id);
+    expect(sent).not.toContain(old.id);
+    const left = await h.database.db.select().from(chatOutbox).where(eq(chatOutbox.runId, old.id));
+    expect(left.map((m) => m.surface)).toEqual(['slack']);
+  });
+
   it('keeps retrying a failing delivery and says so, instead of giving up after three tries', async () => {
     const { run } = await h.engine.createRun({ pipeline: 'once', requestedBy: 'alice' });
     await h.drain();

@@ -34,16 +34,30 @@ export function createNotifier({
     const messages = await chatMessagesOf(database.db, runId, surface);
     const detail = await service.show({ id: runId });
     const { run, timeline } = detail;
-    let root = messages.find((m) => m.purpose === 'root');
-    if (root?.ts) {
-      await chat.update({ channel: root.channel, id: root.ts }, runMessage(run, { timeline }));
-    } else {
-      const channel = root?.channel ?? (await runChannelOf(database.db, runId));
+    /** Posts the root message (where it was reserved, else in the pipeline's channel) and records it. */
+    async function postRoot(reservedIn: string | undefined): Promise<{ channel: string; ts: string }> {
+      const channel = reservedIn ?? (await runChannelOf(database.db, runId));
       const posted = await chat.post(channel, runMessage(run, { timeline }));
       const record = { runId, surface, purpose: 'root', channel: posted.channel, ts: posted.id };
-      await (root ? setChatMessageTs(database.db, record) : recordChatMessage(database.db, record));
-      root = { ...(root ?? record), ...record, createdAt: new Date(), updatedAt: new Date() };
+      const kept = reservedIn
+        ? await setChatMessageTs(database.db, record)
+        : await recordChatMessage(database.db, record);
+      if (kept) return record;
+      // Another delivery posted it first (one whose lease ran out meanwhile): follow that one.
+      log.warn('a run message was posted twice; following the first', { run: run.number, surface });
+      const first = (await chatMessagesOf(database.db, runId, surface)).find(
+        (m) => m.purpose === 'root' && m.ts,
+      );
+      if (!first) throw new Error(`run ${runId} has no root message on ${surface} after posting one`);
+      return first;
     }
+
+    const reserved = messages.find((m) => m.purpose === 'root');
+    const root = reserved?.ts
+      ? { channel: reserved.channel, ts: reserved.ts }
+      : await postRoot(reserved?.channel);
+    if (reserved?.ts)
+      await chat.update({ channel: root.channel, id: root.ts }, runMessage(run, { timeline }));
     const thread = { thread: root.ts };
 
     const reported = new Set(messages.map((m) => m.purpose));

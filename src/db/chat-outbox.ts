@@ -119,8 +119,23 @@ export async function renewClaim(
 }
 
 /** Gives back the marks this worker still holds (on shutdown), so another process delivers them at once. */
-export async function releaseClaims(db: Queryable, workerId: string): Promise<void> {
+/**
+ * Forgets marks of `surface` that no process took for `hours`: runs whose messages were
+ * never delivered because nothing served the surface (Slack not configured, the console
+ * off). A surface switched on later starts from the present instead of posting every old run.
+ */
+export async function forgetStale(db: Queryable, surface: ChatSurface, hours: number): Promise<number> {
+  const result = (await db.execute(sql`
+    delete from chat_outbox
+     where surface = ${surface} and (claimed_until is null or claimed_until < now())
+       and updated_at < now() - make_interval(hours => ${hours})
+    returning run_id`)) as unknown as { rows: unknown[] };
+  return result.rows.length;
+}
+
+export async function releaseClaims(db: Queryable, surface: ChatSurface, workerId: string): Promise<void> {
   await db.execute(
-    sql`update chat_outbox set claimed_by = null, claimed_until = null where claimed_by = ${workerId}`,
+    sql`update chat_outbox set claimed_by = null, claimed_until = null
+         where claimed_by = ${workerId} and surface = ${surface}`,
   );
 }

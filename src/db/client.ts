@@ -149,7 +149,11 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
 /** How long a lost listener connection waits before it connects again. */
 const RELISTEN_MS = 1000;
 
-/** LISTEN on a connection of its own, connecting again whenever it is lost. */
+/**
+ * LISTEN on a connection of its own, connecting again whenever it is lost (TCP keepalive
+ * notices a connection that died silently). One retry is pending at a time, and nothing
+ * stays open once the returned function was called.
+ */
 async function listenOnPostgres(
   url: string,
   channel: string,
@@ -160,34 +164,52 @@ async function listenOnPostgres(
   let client: pg.Client | undefined;
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
+  const scheduleRetry = () => {
+    if (!stopped && !retry) retry = setTimeout(reconnect, RELISTEN_MS);
+  };
   const connect = async (): Promise<void> => {
-    const next = new pg.Client({ connectionString: url });
+    const next = new pg.Client({ connectionString: url, keepAlive: true });
     next.on('notification', (message) => {
       if (message.channel === channel && message.payload !== undefined) onNotify(message.payload);
     });
     next.on('error', (error) => {
-      log.warn('database listener connection lost; connecting again', { error: error.message });
       void next.end().catch(() => {});
-      if (client === next) client = undefined;
-      if (!stopped) retry = setTimeout(reconnect, RELISTEN_MS);
+      if (client !== next) return;
+      client = undefined;
+      log.warn('database listener connection lost; connecting again', { error: error.message });
+      scheduleRetry();
     });
-    await next.connect();
-    await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    } catch (error) {
+      await next.end().catch(() => {});
+      throw error;
+    }
+    if (stopped) {
+      await next.end().catch(() => {});
+      return;
+    }
     client = next;
   };
   const reconnect = () => {
+    retry = undefined;
     connect()
-      .then(() => onGap?.())
+      .then(() => {
+        if (!stopped) onGap?.();
+      })
       .catch((error: Error) => {
         log.warn('database listener could not connect; trying again', { error: error.message });
-        if (!stopped) retry = setTimeout(reconnect, RELISTEN_MS);
+        scheduleRetry();
       });
   };
   await connect();
   return async () => {
     stopped = true;
     clearTimeout(retry);
-    await client?.end().catch(() => {});
+    const open = client;
+    client = undefined;
+    await open?.end().catch(() => {});
   };
 }
 

@@ -53,7 +53,7 @@ export async function updateConsoleMessage(
   return db.transaction(async (tx) => {
     const [row] = await tx
       .update(consoleMessages)
-      .set({ text: message.text, blocks: message.blocks ?? null, updatedAt: new Date() })
+      .set({ text: message.text, blocks: message.blocks ?? null, updatedAt: sql`now()` })
       .where(eq(consoleMessages.id, id))
       .returning();
     if (row) await notify(tx, { kind: 'message', id });
@@ -89,12 +89,12 @@ export async function consoleMessagesFor(
   return rows.reverse();
 }
 
-/** The channels that have messages, by name. */
+/** The channels that have messages everyone sees, by name. */
 export async function consoleChannels(db: Queryable): Promise<string[]> {
   const rows = await db
     .selectDistinct({ channel: consoleMessages.channel })
     .from(consoleMessages)
-    .where(sql`${consoleMessages.channel} not like 'dm:%'`)
+    .where(and(sql`${consoleMessages.channel} not like 'dm:%'`, isNull(consoleMessages.visibleTo)))
     .orderBy(asc(consoleMessages.channel));
   return rows.map((r) => r.channel);
 }
@@ -104,7 +104,7 @@ export async function setConsoleHome(db: Queryable, user: string, view: unknown)
     await tx
       .insert(consoleHomes)
       .values({ userId: user, view })
-      .onConflictDoUpdate({ target: consoleHomes.userId, set: { view, updatedAt: new Date() } });
+      .onConflictDoUpdate({ target: consoleHomes.userId, set: { view, updatedAt: sql`now()` } });
     await notify(tx, { kind: 'home', user });
   });
 }

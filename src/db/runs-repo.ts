@@ -323,12 +323,15 @@ export async function reserveRootMessage(
   await recordChatMessage(db, { ...root, purpose: 'root', ts: '' });
 }
 
-/** Fills in the id of a reserved message once it is posted. */
+/**
+ * Fills in the id of a reserved message once it is posted; false when another delivery
+ * filled it in first (its message is the one to keep).
+ */
 export async function setChatMessageTs(
   db: Queryable,
   message: { runId: string; surface: string; purpose: string; channel: string; ts: string },
-): Promise<void> {
-  await db
+): Promise<boolean> {
+  const updated = await db
     .update(chatMessages)
     .set({ channel: message.channel, ts: message.ts, updatedAt: new Date() })
     .where(
@@ -336,14 +339,25 @@ export async function setChatMessageTs(
         eq(chatMessages.runId, message.runId),
         eq(chatMessages.surface, message.surface),
         eq(chatMessages.purpose, message.purpose),
+        eq(chatMessages.ts, ''),
       ),
-    );
+    )
+    .returning({ ts: chatMessages.ts });
+  return updated.length > 0;
 }
 
-/** Remembers which chat message shows what of a run on a surface; the first record for a purpose wins. */
+/**
+ * Remembers which chat message shows what of a run on a surface; the first record for a
+ * purpose wins, and false says this one came second.
+ */
 export async function recordChatMessage(
   db: Queryable,
   message: { runId: string; surface: string; purpose: string; channel: string; ts: string },
-): Promise<void> {
-  await db.insert(chatMessages).values(message).onConflictDoNothing();
+): Promise<boolean> {
+  const inserted = await db
+    .insert(chatMessages)
+    .values(message)
+    .onConflictDoNothing()
+    .returning({ ts: chatMessages.ts });
+  return inserted.length > 0;
 }

@@ -253,7 +253,7 @@ export const chatOutbox = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [primaryKey({ columns: [t.runId, t.surface] }), index('chat_outbox_due').on(t.dueAt)],
+  (t) => [primaryKey({ columns: [t.runId, t.surface] }), index('chat_outbox_due').on(t.surface, t.dueAt)],
 );
 
 /**

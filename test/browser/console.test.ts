@@ -27,7 +27,8 @@ describe.runIf(browserAvailable())('the console in Chromium', () => {
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-console-'));
-    env = { STEWARD_DATA_DIR: path.join(dataDir, 'data'), PORT: '0' };
+    // The embedded database, also for the CLI the test reads runs with (whatever DATABASE_URL says).
+    env = { STEWARD_DATA_DIR: path.join(dataDir, 'data'), PORT: '0', DATABASE_URL: '' };
     server = spawnProduct(['start'], env);
     await waitUntilUp(server, 60_000);
     base = serverUrlOf(env);

@@ -1,6 +1,7 @@
 import type { ModalView } from '@slack/types';
 import type { Database } from '../../db/client.ts';
 import { insertConsoleMessage, setConsoleHome, updateConsoleMessage } from '../../db/console-repo.ts';
+import { DEFAULT_CHANNEL } from '../../db/runs-repo.ts';
 import { SYSTEM_ACTOR } from '../../workflows/run-engine.ts';
 import type { ChatPort } from '../chat.ts';
 
@@ -25,7 +26,8 @@ export function createConsoleChat({ database }: { database: Database }): ChatPor
   };
   return {
     surface: 'console',
-    async post(channel, message, options) {
+    async post(to, message, options) {
+      const channel = consoleChannelOf(to);
       const row = await insertConsoleMessage(db, {
         channel,
         author: SYSTEM_ACTOR,
@@ -55,7 +57,8 @@ export function createConsoleChat({ database }: { database: Database }): ChatPor
     async showHome(user, view) {
       await setConsoleHome(db, user, view);
     },
-    async upload(channel, file, options) {
+    async upload(to, file, options) {
+      const channel = consoleChannelOf(to);
       const image = `data:${file.mimeType};base64,${file.content.toString('base64')}`;
       const row = await insertConsoleMessage(db, {
         channel,
@@ -85,4 +88,12 @@ export function createConsoleChat({ database }: { database: Database }): ChatPor
       return views;
     },
   };
+}
+
+/**
+ * The console's channel for a channel a spec names: a Slack channel id (`C0123ABCD`) has no
+ * console counterpart, so its runs are followed in the default channel.
+ */
+function consoleChannelOf(channel: string): string {
+  return channel.startsWith('#') || channel.startsWith('dm:') ? channel : DEFAULT_CHANNEL;
 }

@@ -8,12 +8,13 @@ import {
   consoleMessagesFor,
   insertConsoleMessage,
 } from '../../db/console-repo.ts';
-import { grantRoleIfAbsent } from '../../db/runs-repo.ts';
+import { DEFAULT_CHANNEL, grantRoleIfAbsent } from '../../db/runs-repo.ts';
 import { StewardError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
-import { isGlobalAdmin } from '../../workflows/identity.ts';
+import { SYSTEM_ACTOR } from '../../workflows/run-engine.ts';
 import { type ChatCore, createChatHandlers } from '../handlers/index.ts';
 import {
+  parseRejectMetadata,
   REJECT_CALLBACK_ID,
   REJECT_REASON_ACTION,
   REJECT_REASON_BLOCK,
@@ -37,7 +38,7 @@ export const PERSONAS = [
 ] as const;
 
 /** The channels every console lists, whether or not they have messages yet. */
-export const CONSOLE_CHANNELS = ['#ml-ops', '#ml-alerts'] as const;
+export const CONSOLE_CHANNELS = [DEFAULT_CHANNEL, '#ml-alerts'] as const;
 
 /** Messages a console loads at first; older ones are not shown. */
 const HISTORY = 500;
@@ -58,6 +59,8 @@ const Say = z.object({
   channel: z.string().min(1).max(100),
   text: z.string().trim().min(1, 'type something to send').max(4000, 'a message is at most 4000 characters'),
   thread: z.string().regex(/^\d+$/).optional(),
+  /** The page's id for this message; sending it again (after a lost answer) applies it once. */
+  send: z.string().min(8).max(100).optional(),
 });
 const Act = z.object({
   action_id: z.string().min(1).max(255),
@@ -77,7 +80,7 @@ export type ConsoleDeps = ChatCore & { mode: Exclude<ConsoleMode, 'off'> };
 export type Console = {
   readonly switcher: boolean;
   live: ConsoleLive;
-  /** Brings a run's messages up to date on the console (its delivery queue). */
+  /** The console's chat port, for its notifier. */
   chat: ReturnType<typeof createConsoleChat>;
   state(actor: ConsoleActor): Promise<ConsoleState>;
   say(actor: ConsoleActor, body: unknown): Promise<void>;
@@ -109,7 +112,8 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
  * The console adapter: translates the console page's requests into chat requests for the
  * adapter-neutral handlers, answered through the console's chat port. Requests are
  * handled while the page waits (it needs no 3-second ack), so a request that fails is
- * answered with its error and the person can send it again.
+ * answered with its error; the page sends a message again with the same `send` id, which
+ * the handlers apply once.
  */
 export function createConsole(deps: ConsoleDeps & { log: Logger }): Console {
   const { database } = deps;
@@ -146,23 +150,25 @@ export function createConsole(deps: ConsoleDeps & { log: Logger }): Console {
       };
     },
     async say(actor, body) {
-      const { channel, text, thread } = parse(Say, body);
-      if (!channel.startsWith('#') && channel !== dmChannel(actor.acting)) {
+      const { channel, text, thread, send } = parse(Say, body);
+      if (!maySay(actor, channel)) {
         throw new StewardError(
           'FORBIDDEN',
           `you can write in channels and in your own direct messages, not in ${channel}`,
         );
       }
+      if (thread) await checkThread(database, actor, channel, Number(thread));
       const said = await insertConsoleMessage(database.db, {
         channel,
         author: actor.acting,
         text,
         ...(thread ? { thread: Number(thread) } : {}),
       });
+      const key = send ? `console:say:${send}:${actor.acting}` : `console:${said.id}`;
       const slash = /^\/(\S+)\s*([\s\S]*)$/.exec(text);
       if (!slash) {
         const request = { text, user: actor.acting, channel, id: String(said.id) };
-        return handlers.message(request, meta(actor, `console:msg:${said.id}`));
+        return handlers.message(request, meta(actor, key));
       }
       if (slash[1] !== 'mlops') {
         await chat.postEphemeral(channel, actor.acting, {
@@ -171,13 +177,23 @@ export function createConsole(deps: ConsoleDeps & { log: Logger }): Console {
         return;
       }
       const request = { text: slash[2] ?? '', slash: '/mlops', user: actor.acting, channel };
-      await handlers.command(request, meta(actor, `console:${said.id}`));
+      await handlers.command(request, meta(actor, key));
     },
     async act(actor, body) {
       const request = parse(Act, body);
-      // The message the button is on, if the person can see it: a confirmation card redraws it.
+      // The message the button is on, only when it is one of Steward's that this person sees
+      // and that is theirs alone or carries this very button: the page says which message,
+      // so a click could otherwise redraw anyone's message (Slack signs its payloads; the
+      // page's are not). A private card keeps counting once it was redrawn, so a second
+      // press of its Confirm has the same key as the first.
       const row = request.message ? await consoleMessage(database.db, Number(request.message.id)) : undefined;
-      const on = row && canSee(actor.acting, row) ? { channel: row.channel, id: String(row.id) } : undefined;
+      const on =
+        row &&
+        row.author === SYSTEM_ACTOR &&
+        canSee(actor.acting, row) &&
+        (row.visibleTo === actor.acting || hasButton(row.blocks, request))
+          ? { channel: row.channel, id: String(row.id) }
+          : undefined;
       const trigger = `console:${request.click}`;
       const modals = await chat.collect(trigger, () =>
         handlers.action(
@@ -206,14 +222,19 @@ export function createConsole(deps: ConsoleDeps & { log: Logger }): Console {
           });
         }
       }
+      // The page sends the modal's metadata back (Slack keeps it on its side): a channel in it
+      // that this person may not write in is dropped, and the answer goes to their own DM.
+      const metadata = parseRejectMetadata(request.private_metadata);
+      if (metadata?.channel && !maySay(actor, metadata.channel)) delete metadata.channel;
       await handlers.view(
         {
           callback: request.callback_id,
-          metadata: request.private_metadata,
+          metadata: metadata ? JSON.stringify(metadata) : request.private_metadata,
           values: request.values,
           user: actor.acting,
+          channel: dmChannel(actor.acting),
         },
-        meta(actor, `console:view:${request.submit}`),
+        meta(actor, `console:view:${request.submit}:${actor.acting}`),
       );
     },
     persona(actor, persona) {
@@ -236,6 +257,11 @@ export function createConsole(deps: ConsoleDeps & { log: Logger }): Console {
       return id;
     },
     async start() {
+      if (switcher && database.kind === 'postgres') {
+        deps.log.warn(
+          'STEWARD_CONSOLE=demo on PostgreSQL: the demo team (ana, ben, vic) gets global roles here; use it for demos only',
+        );
+      }
       if (switcher) await grantPersonas(database);
       await live.start();
     },
@@ -259,5 +285,37 @@ async function grantPersonas(database: Database): Promise<void> {
   }
 }
 
-/** Whether the signed-in person may use the switcher: global admins only (they may act for anyone already). */
-export const mayPlayTeam = (db: Database, user: string): Promise<boolean> => isGlobalAdmin(db.db, user);
+/** A reply goes under a root message the person sees, in the channel they write in. */
+async function checkThread(
+  database: Database,
+  actor: ConsoleActor,
+  channel: string,
+  id: number,
+): Promise<void> {
+  const root = await consoleMessage(database.db, id);
+  if (!root || !canSee(actor.acting, root) || root.channel !== channel || root.thread !== null) {
+    throw new StewardError(
+      'BAD_REQUEST',
+      `message ${id} is not a thread in ${channel}; reply to a message there`,
+    );
+  }
+}
+
+/** Channels a person may write in: every `#channel`, and their own direct messages. */
+const maySay = (actor: ConsoleActor, channel: string) =>
+  /^#[a-z0-9][a-z0-9_-]{0,79}$/.test(channel) || channel === dmChannel(actor.acting);
+
+/** Whether `blocks` hold a button with this action id and value (what the page says it pressed). */
+function hasButton(blocks: unknown, pressed: { action_id: string; value?: string | undefined }): boolean {
+  if (!Array.isArray(blocks)) return false;
+  return blocks.some((block: { elements?: unknown; accessory?: unknown }) =>
+    [...(Array.isArray(block.elements) ? block.elements : []), block.accessory].some(
+      (e) =>
+        typeof e === 'object' &&
+        e !== null &&
+        (e as { type?: string }).type === 'button' &&
+        (e as { action_id?: string }).action_id === pressed.action_id &&
+        ((e as { value?: string }).value ?? '') === (pressed.value ?? ''),
+    ),
+  );
+}

@@ -12,8 +12,6 @@ export type ConsoleLive = {
   /** Adds an open console; returns how to remove it. */
   join(client: LiveClient): () => void;
   stop(): Promise<void>;
-  /** Open consoles in this process. */
-  readonly size: number;
 };
 
 /**
@@ -26,6 +24,7 @@ export type ConsoleLive = {
 export function createConsoleLive({ database, log }: { database: Database; log: Logger }): ConsoleLive {
   const clients = new Set<LiveClient>();
   let unlisten: (() => Promise<void>) | undefined;
+  let queue: Promise<void> = Promise.resolve();
 
   async function deliver(change: ConsoleChange): Promise<void> {
     if (clients.size === 0) return;
@@ -47,7 +46,11 @@ export function createConsoleLive({ database, log }: { database: Database; log: 
     } catch {
       return;
     }
-    deliver(change).catch((error: Error) => log.warn('console update not sent', { error: error.message }));
+    // One at a time, in the order the notifications came (the order of the commits), so
+    // two updates of one message are never read and sent newest first.
+    queue = queue
+      .then(() => deliver(change))
+      .catch((error: Error) => log.warn('console update not sent', { error: error.message }));
   }
 
   return {
@@ -64,9 +67,6 @@ export function createConsoleLive({ database, log }: { database: Database; log: 
       await unlisten?.();
       unlisten = undefined;
       clients.clear();
-    },
-    get size() {
-      return clients.size;
     },
   };
 }

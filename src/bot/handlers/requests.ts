@@ -26,6 +26,8 @@ export const ChatRequests = {
     metadata: z.string(),
     values: z.record(z.string(), z.record(z.string(), z.object({ value: z.string().nullish() }))),
     user: z.string(),
+    /** Where to answer when the modal names no message: the person's own conversation with Steward. */
+    channel: z.string().optional(),
   }),
   /** A plain sentence to Steward (a mention, a direct message, the console's composer). */
   message: z.object({ text: z.string(), user: z.string(), channel: z.string(), id: z.string() }),

@@ -16,7 +16,7 @@ export function viewSubmissionHandler({ executor }: HandlerDeps) {
     const reason = request.values[REJECT_REASON_BLOCK]?.[REJECT_REASON_ACTION]?.value ?? undefined;
     await executor.intent(
       { intent: 'reject', run: run.run, ...(reason ? { reason } : {}) },
-      { user: request.user, channel: run.channel ?? request.user, ...meta },
+      { user: request.user, channel: run.channel ?? request.channel ?? request.user, ...meta },
     );
   };
 }

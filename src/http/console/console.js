@@ -57,6 +57,8 @@ const state = {
   /** Ephemeral messages the person dismissed (kept until the page reloads). */
   dismissed: new Set(),
   lastSent: { main: '', thread: '' },
+  /** The id of a message whose sending failed, reused when the same text is sent again. */
+  unsent: { main: null, thread: null },
   loaded: false,
 };
 
@@ -560,8 +562,14 @@ function updateThreadCount() {
 // ---------------------------------------------------------------- live updates
 
 /** A new or changed message from the server: stored, and drawn wherever it shows. */
+/** Whether `message` is older than the copy the page has (an event and a state fetch can cross). */
+function isStale(message) {
+  const have = state.messages.get(message.id);
+  return Boolean(have && typeof have.updatedAt === 'string' && have.updatedAt > message.updatedAt);
+}
+
 function upsert(message) {
-  if (!message || typeof message.id !== 'string') return;
+  if (!message || typeof message.id !== 'string' || isStale(message)) return;
   const known = state.messages.has(message.id);
   state.messages.set(message.id, message);
   if (state.dismissed.has(message.id)) return;
@@ -691,7 +699,10 @@ async function loadState({ fresh = false } = {}) {
   state.home = data.home ?? null;
   state.messages = new Map();
   for (const m of Array.isArray(data.messages) ? data.messages : []) {
-    if (m && typeof m.id === 'string') state.messages.set(m.id, m);
+    if (!m || typeof m.id !== 'string') continue;
+    // An update that arrived over the stream while the state was being fetched is newer.
+    const streamed = before.get(m.id);
+    state.messages.set(m.id, streamed && streamed.updatedAt > m.updatedAt ? streamed : m);
   }
   if (state.loaded && !fresh) {
     for (const m of state.messages.values()) {
@@ -722,9 +733,14 @@ async function send(textarea, which, thread) {
   const channel = thread ? state.messages.get(thread)?.channel : state.current;
   if (!channel || channel === HOME) return;
   textarea.dataset.sending = '1';
-  const body = thread ? { channel, text, thread } : { channel, text };
+  // The same id for the same text after a failure: if the first try did arrive, the server
+  // applies it once.
+  const pending = state.unsent[which];
+  const send = pending && pending.text === text ? pending.id : crypto.randomUUID();
+  const body = thread ? { channel, text, thread, send } : { channel, text, send };
   const result = await request('/api/console/messages', { body });
   delete textarea.dataset.sending;
+  state.unsent[which] = result.ok ? null : { text, id: send };
   if (result.ok) {
     state.lastSent[which] = text;
     if (textarea.value === text) textarea.value = '';

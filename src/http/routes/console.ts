@@ -82,8 +82,16 @@ export function consoleApiRoutes({ console, database }: { console: Console; data
     res.json(await console.state(await actorOf(res)));
   });
 
-  router.get('/console/events', async (req, res) => {
+  router.get('/console/events', async (_req, res) => {
+    let closed = false;
+    const cleanups: (() => void)[] = [];
+    // Registered first: a page that leaves while the actor is looked up leaves nothing behind.
+    res.on('close', () => {
+      closed = true;
+      for (const cleanup of cleanups) cleanup();
+    });
     const actor = await actorOf(res);
+    if (closed) return;
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store, no-transform',
@@ -94,7 +102,7 @@ export function consoleApiRoutes({ console, database }: { console: Console; data
     // JSON.stringify writes no newline, so each event's data is one `data:` line.
     const send = (event: string, data: unknown) =>
       res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    const leave = console.live.join({ user: actor.acting, send });
+    cleanups.push(console.live.join({ user: actor.acting, send }));
     // A session that ends (it expired, or its token was revoked) ends its stream too: the
     // page reconnects, is refused, and says so.
     const session = sessionOf(res);
@@ -104,10 +112,7 @@ export function consoleApiRoutes({ console, database }: { console: Console; data
         res.write(': keepalive\n\n');
       })().catch(() => res.end());
     }, KEEPALIVE_MS);
-    req.on('close', () => {
-      clearInterval(keepalive);
-      leave();
-    });
+    cleanups.push(() => clearInterval(keepalive));
   });
 
   router.post('/console/messages', async (req, res) => {

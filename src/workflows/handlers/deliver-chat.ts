@@ -4,6 +4,7 @@ import {
   claimDue,
   delivered,
   deliveryFailed,
+  forgetStale,
   type OutboxClaim,
   releaseClaims,
   renewClaim,
@@ -29,6 +30,10 @@ export type ChatDeliveryDeps = {
   backoff?: (failures: number) => number;
 };
 
+/** Marks older than this are forgotten rather than delivered (checked every 10 minutes). */
+export const STALE_AFTER_HOURS = 24;
+const STALE_CHECK_MS = 10 * 60_000;
+
 /** Failures in a row after which a run's messages count as undeliverable (logged as an error, shown on /healthz). */
 export const FAILING_AFTER = 3;
 
@@ -49,6 +54,7 @@ export function createChatDelivery(deps: ChatDeliveryDeps): ChatDelivery {
   const inFlight = new Map<string, Promise<void>>();
   const failing = new Map<string, string>();
   let stopping = false;
+  let checkedStaleAt = Number.NEGATIVE_INFINITY;
 
   async function deliverOne(claim: OutboxClaim): Promise<void> {
     // The lease is renewed while the delivery runs (each chat call has its own timeout and
@@ -96,6 +102,11 @@ export function createChatDelivery(deps: ChatDeliveryDeps): ChatDelivery {
     async round() {
       const free = concurrency - inFlight.size;
       if (free <= 0 || stopping) return [];
+      if (performance.now() - checkedStaleAt > STALE_CHECK_MS) {
+        checkedStaleAt = performance.now();
+        const forgotten = await forgetStale(database.db, surface, STALE_AFTER_HOURS);
+        if (forgotten > 0) log.info('forgot chat marks older than a day', { surface, runs: forgotten });
+      }
       return (await claimDue(database.db, { surface, workerId, limit: free, leaseSeconds })).map(launch);
     },
     async stop(graceMs) {
@@ -113,7 +124,7 @@ export function createChatDelivery(deps: ChatDeliveryDeps): ChatDelivery {
         log.warn('chat deliveries still waiting for an answer at shutdown; another process takes them over', {
           count: inFlight.size,
         });
-        await releaseClaims(database.db, workerId).catch(() => {});
+        await releaseClaims(database.db, surface, workerId).catch(() => {});
       }
     },
     health() {
