@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WebClient } from '@slack/web-api';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChatRefused } from '../src/bot/chat.ts';
 import { createLlmIntentParser, type IntentParser, rulesIntentParser } from '../src/bot/commands/llm.ts';
 import { createNotifier } from '../src/bot/notifier.ts';
 import { createSlackBot } from '../src/bot/slack/app.ts';
@@ -271,6 +272,20 @@ describe.each(backends())('Slack bot on %s', (backend) => {
       payload: { text: 'cancel 999999' },
     });
     await eventually(async () => (await inboxRow(`slack:${trigger}`))?.status === 'done', 10_000, 'done');
+  });
+
+  it('tells a permanent refusal (the bot is not in the channel) from a passing failure, saying what to fix', async () => {
+    const refusing = await startFakeSlack({ refuse: { 'chat.postMessage': 'not_in_channel' } });
+    try {
+      const chat = createSlackChat(new WebClient('xoxb-test', webClientOptions({ apiUrl: refusing.url })));
+      const error = await chat.post('#ml-ops', { text: 'hello' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ChatRefused);
+      expect((error as Error).message).toMatch(/#ml-ops.*not_in_channel.*\/invite @steward/);
+      // Asked once: a refusal is not retried.
+      expect(refusing.calls.filter((c) => c.method === 'chat.postMessage')).toHaveLength(1);
+    } finally {
+      await refusing.close();
+    }
   });
 
   it('gives up on a Web API call to a hung Slack after the timeout and two retries', async () => {

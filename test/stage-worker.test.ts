@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChatRefused } from '../src/bot/chat.ts';
 import { findRun, stageAttemptsOf, timeline } from '../src/db/runs-repo.ts';
 import {
   chatOutbox,
@@ -394,6 +395,33 @@ describe.each(backends())('job loop on %s', (backend) => {
     expect(sent).not.toContain(old.id);
     const left = await h.database.db.select().from(chatOutbox).where(eq(chatOutbox.runId, old.id));
     expect(left.map((m) => m.surface)).toEqual(['slack']);
+  });
+
+  it('stops retrying a delivery the chat service refused for good, and says what to fix once', async () => {
+    const { run } = await h.engine.createRun({ pipeline: 'once', requestedBy: 'alice' });
+    await h.drain();
+    const { logger: log, lines } = recordingLogger();
+    let tries = 0;
+    const refused = worker({
+      log,
+      chatBackoff: () => 0,
+      notifiers: {
+        slack: async (runId) => {
+          if (runId !== run.id) return;
+          tries++;
+          throw new ChatRefused('Slack refused a message in #ml-ops (not_in_channel): invite the bot there');
+        },
+      },
+    });
+    await sleep(1100);
+    for (let i = 0; i < 5; i++) {
+      await refused.tick();
+      await sleep(50);
+    }
+    expect(tries).toBe(1);
+    const marks = await h.database.db.select().from(chatOutbox).where(eq(chatOutbox.runId, run.id));
+    expect(marks.map((m) => m.surface)).toEqual(['console']);
+    expect(lines.filter((l) => JSON.stringify(l).includes('not_in_channel'))).toHaveLength(1);
   });
 
   it('keeps retrying a failing delivery and says so, instead of giving up after three tries', async () => {

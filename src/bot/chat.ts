@@ -38,3 +38,13 @@ export type ChatPort = {
     options?: { thread?: string; comment?: string },
   ): Promise<MessageRef>;
 };
+
+/**
+ * The chat service said no for good (a channel that does not exist, one the bot is not in):
+ * trying again cannot help, so a delivery that meets it stops and says what to fix.
+ */
+export class ChatRefused extends Error {
+  override readonly name = 'ChatRefused';
+  /** Read by the delivery loop, which knows no adapter. */
+  readonly permanent = true;
+}

@@ -6,10 +6,11 @@ export type SlackCall = { method: string; body: Record<string, unknown> };
 /**
  * A small stand-in for Slack's Web API: answers what Steward calls and records every call,
  * with JSON-encoded fields (blocks, view) decoded. Calls to a method in `hang` are recorded
- * and never answered, as a Slack that hangs.
+ * and never answered, as a Slack that hangs; a method in `refuse` answers `ok: false` with
+ * its error code (`{ 'chat.postMessage': 'not_in_channel' }`).
  */
 export async function startFakeSlack(
-  options: { hang?: string[] } = {},
+  options: { hang?: string[]; refuse?: Record<string, string> } = {},
 ): Promise<{ url: string; calls: SlackCall[]; close(): Promise<void> }> {
   const calls: SlackCall[] = [];
   let ts = 1_700_000_000;
@@ -27,7 +28,8 @@ export async function startFakeSlack(
       }
       calls.push({ method, body });
       if (options.hang?.includes(method)) return;
-      const reply: Record<string, unknown> = { ok: true };
+      const refused = options.refuse?.[method];
+      const reply: Record<string, unknown> = refused ? { ok: false, error: refused } : { ok: true };
       if (method === 'auth.test')
         Object.assign(reply, { user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T1', user: 'steward' });
       if (method === 'chat.postMessage')

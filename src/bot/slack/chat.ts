@@ -1,5 +1,26 @@
 import type { Logger as SlackLogger, WebClient, WebClientOptions } from '@slack/web-api';
-import type { ChatPort } from '../chat.ts';
+import { type ChatPort, ChatRefused } from '../chat.ts';
+
+/** Slack's answers that no retry changes, and what to do about each. */
+const REFUSALS: Record<string, string> = {
+  channel_not_found: "no such channel: check the spec's `channel:` (default #ml-ops)",
+  not_in_channel: 'invite the bot there (/invite @steward)',
+  is_archived: "the channel is archived: unarchive it or name another in the spec's `channel:`",
+  restricted_action: 'the workspace does not let the bot post there',
+};
+
+/** Runs a Web API call, turning Slack's permanent refusals into `ChatRefused`. */
+async function call<T>(channel: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    const code = (error as { data?: { error?: string } }).data?.error;
+    const hint = code ? REFUSALS[code] : undefined;
+    if (hint)
+      throw new ChatRefused(`Slack refused a message in ${channel} (${code}): ${hint}`, { cause: error });
+    throw error;
+  }
+}
 
 /**
  * A Slack Web API call that fails is retried this many times, waiting 0.5 s then 1 s. The
@@ -31,23 +52,27 @@ export function createSlackChat(client: WebClient): ChatPort {
   return {
     surface: 'slack',
     async post(channel, message, options) {
-      const result = await client.chat.postMessage({
-        channel,
-        text: message.text,
-        ...(message.blocks ? { blocks: message.blocks } : {}),
-        ...(options?.thread ? { thread_ts: options.thread } : {}),
-        unfurl_links: false,
-      });
+      const result = await call(channel, () =>
+        client.chat.postMessage({
+          channel,
+          text: message.text,
+          ...(message.blocks ? { blocks: message.blocks } : {}),
+          ...(options?.thread ? { thread_ts: options.thread } : {}),
+          unfurl_links: false,
+        }),
+      );
       if (!result.ts) throw new Error(`chat.postMessage to ${channel} returned no ts`);
       return { channel: result.channel ?? channel, id: result.ts };
     },
     async update(ref, message) {
-      const result = await client.chat.update({
-        channel: ref.channel,
-        ts: ref.id,
-        text: message.text,
-        ...(message.blocks ? { blocks: message.blocks } : {}),
-      });
+      const result = await call(ref.channel, () =>
+        client.chat.update({
+          channel: ref.channel,
+          ts: ref.id,
+          text: message.text,
+          ...(message.blocks ? { blocks: message.blocks } : {}),
+        }),
+      );
       return { channel: result.channel ?? ref.channel, id: result.ts ?? ref.id };
     },
     async postEphemeral(channel, user, message) {

@@ -73,6 +73,18 @@ export function createChatDelivery(deps: ChatDeliveryDeps): ChatDelivery {
       await delivered(database.db, surface, workerId, claim);
     } catch (error) {
       const message = loggableError(error);
+      if ((error as { permanent?: unknown }).permanent === true) {
+        // Trying again cannot help (the chat service refused for good): say what to fix,
+        // once, and drop the mark; the run's next event tries once more.
+        failing.set(claim.runId, message);
+        log.error('chat refused a run’s messages; not retrying until its next event', {
+          runId: claim.runId,
+          surface,
+          error: message,
+        });
+        await delivered(database.db, surface, workerId, claim);
+        return;
+      }
       const failures = claim.failures + 1;
       const backoff = (deps.backoff ?? backoffSeconds)(failures);
       await deliveryFailed(database.db, surface, workerId, claim, message, backoff);
