@@ -72,38 +72,27 @@ export function grantsOf(db: Queryable, userId: string) {
   return db.select().from(roleGrants).where(eq(roleGrants.userId, userId));
 }
 
+/**
+ * Grants a role on a pipeline (or everywhere). With `ifAbsent`, a user who already has a
+ * role there keeps it (a grant someone changed since stays as it is).
+ */
 export async function grantRole(
   db: Queryable,
   grant: { userId: string; role: string; pipeline?: string; grantedBy: string },
+  { ifAbsent = false }: { ifAbsent?: boolean } = {},
 ): Promise<void> {
-  await db
-    .insert(roleGrants)
-    .values({
-      userId: grant.userId,
-      role: grant.role,
-      pipeline: grant.pipeline ?? '*',
-      grantedBy: grant.grantedBy,
-    })
-    .onConflictDoUpdate({
-      target: [roleGrants.userId, roleGrants.pipeline],
-      set: { role: grant.role, grantedBy: grant.grantedBy },
-    });
-}
-
-/** Grants a role unless the user already has one there (a grant someone changed since stays as it is). */
-export async function grantRoleIfAbsent(
-  db: Queryable,
-  grant: { userId: string; role: string; pipeline?: string; grantedBy: string },
-): Promise<void> {
-  await db
-    .insert(roleGrants)
-    .values({
-      userId: grant.userId,
-      role: grant.role,
-      pipeline: grant.pipeline ?? '*',
-      grantedBy: grant.grantedBy,
-    })
-    .onConflictDoNothing();
+  const insert = db.insert(roleGrants).values({
+    userId: grant.userId,
+    role: grant.role,
+    pipeline: grant.pipeline ?? '*',
+    grantedBy: grant.grantedBy,
+  });
+  await (ifAbsent
+    ? insert.onConflictDoNothing()
+    : insert.onConflictDoUpdate({
+        target: [roleGrants.userId, roleGrants.pipeline],
+        set: { role: grant.role, grantedBy: grant.grantedBy },
+      }));
 }
 
 // ---- the engine's hot path ------------------------------------------------------

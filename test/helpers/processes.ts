@@ -52,16 +52,22 @@ export type Proc = { child: ChildProcess; output(): string; exited: Promise<numb
 
 /** Starts `steward <args>` (with the test stages) as a separate process. */
 export function spawnSteward(args: string[], env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', LAUNCHER, ...args], {
-    env: { ...process.env, ...env },
+  return spawnNode(['--import', 'tsx', LAUNCHER, ...args], { ...process.env, ...env }, args[0]);
+}
+
+/** A node process with `argv`, its output kept (and saved with the suite's logs when it exits). */
+export function spawnNode(argv: string[], env: NodeJS.ProcessEnv, name = 'process', cwd?: string): Proc {
+  const child = spawn(process.execPath, argv, {
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(cwd ? { cwd } : {}),
   });
   const chunks: string[] = [];
   child.stdout?.on('data', (d: Buffer) => chunks.push(d.toString()));
   child.stderr?.on('data', (d: Buffer) => chunks.push(d.toString()));
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', (code) => {
-      keepLog(`steward-${args[0] ?? 'process'}-${child.pid}`, chunks.join(''));
+      keepLog(`steward-${name}-${child.pid}`, chunks.join(''));
       resolve(code);
     }),
   );

@@ -8,7 +8,7 @@ import {
   consoleMessagesFor,
   insertConsoleMessage,
 } from '../../db/console-repo.ts';
-import { DEFAULT_CHANNEL, grantRoleIfAbsent } from '../../db/runs-repo.ts';
+import { DEFAULT_CHANNEL, grantRole } from '../../db/runs-repo.ts';
 import { StewardError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import { SYSTEM_ACTOR } from '../../workflows/run-engine.ts';
@@ -281,7 +281,11 @@ export class ViewErrors extends StewardError {
 /** The demo team's grants; a grant someone changed since is left as it is. */
 async function grantPersonas(database: Database): Promise<void> {
   for (const p of PERSONAS) {
-    await grantRoleIfAbsent(database.db, { userId: p.id, role: p.grant, grantedBy: 'console demo' });
+    await grantRole(
+      database.db,
+      { userId: p.id, role: p.grant, grantedBy: 'console demo' },
+      { ifAbsent: true },
+    );
   }
 }
 

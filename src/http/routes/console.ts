@@ -1,18 +1,12 @@
 import { fileURLToPath } from 'node:url';
-import express, { type NextFunction, type Request, type Response, Router } from 'express';
-import type { Console, ConsoleActor } from '../../bot/console/console.ts';
-import { ViewErrors } from '../../bot/console/console.ts';
+import express, { type Response, Router } from 'express';
+import { type Console, type ConsoleActor, ViewErrors } from '../../bot/console/console.ts';
 import type { Database } from '../../db/client.ts';
 import { findSession, setSessionActingAs } from '../../db/credentials-repo.ts';
-import { isStewardError, StewardError } from '../../errors.ts';
+import { StewardError } from '../../errors.ts';
 import { describeCredential, isGlobalAdmin } from '../../workflows/identity.ts';
 import { principalOf, sessionOf } from '../auth.ts';
-import { signInPage } from '../status-page.ts';
-
-type Auth = {
-  authenticate(req: Request, res: Response, next: NextFunction): Promise<void>;
-  exchange(req: Request, res: Response): Promise<boolean>;
-};
+import { type PageAuth, signedIn } from './status.ts';
 
 /** The console's page and its modules: plain files, no build step. */
 const PAGE_DIR = fileURLToPath(new URL('../console/', import.meta.url));
@@ -32,18 +26,11 @@ function pageHeaders(res: Response): void {
 }
 
 /** `GET /` (the console, for a session the start URL made) and `/console/*` (its files). */
-export function consolePageRoutes({ auth }: { auth: Auth }): Router {
+export function consolePageRoutes({ auth }: { auth: PageAuth }): Router {
   const router = Router();
   router.get('/', async (req, res) => {
-    if (await auth.exchange(req, res)) return;
     pageHeaders(res);
-    try {
-      await auth.authenticate(req, res, () => {});
-    } catch (error) {
-      if (!isStewardError(error) || error.code !== 'UNAUTHORIZED') throw error;
-      res.status(401).type('html').send(signInPage());
-      return;
-    }
+    if (!(await signedIn(auth, req, res))) return;
     res.setHeader('Cache-Control', 'no-store');
     res.sendFile('index.html', { root: PAGE_DIR });
   });
