@@ -39,7 +39,7 @@ Usage:
   steward revoke <user> [pipeline]       take a global (or per-pipeline) role away
   steward roles                          every grant   [--json]
   steward whoami                         who the CLI acts as, and their roles   [--json]
-  steward token create <user>            a personal API token, printed once   [--name laptop]
+  steward token create <user>            a personal API token, printed once   [--name laptop] [--scope predict]
   steward token list                     tokens (an admin sees everyone's)   [--json]
   steward token revoke <id>              revoke a token
   steward pipeline validate <file>       check a pipeline spec; lists every problem
@@ -76,6 +76,7 @@ export async function main(
       state: { type: 'string' },
       limit: { type: 'string' },
       name: { type: 'string' },
+      scope: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },
@@ -230,6 +231,7 @@ export async function main(
       return accessCommand(command, args, {
         json: values.json === true,
         ...(values.name ? { name: values.name } : {}),
+        ...(values.scope ? { scope: values.scope } : {}),
         io,
         usage: (message) => usage(io, message),
         withAccess,

@@ -60,6 +60,14 @@ const Env = z.object({
       .optional(),
   ),
   STEWARD_CONSOLE: z.enum(['off', 'on', 'demo'], { error: 'must be off, on or demo' }).optional(),
+  STEWARD_SERVING_AUTH: z.enum(['token', 'none'], { error: 'must be token or none' }).optional(),
+  /** Where `steward worker` serves /healthz and /metrics. */
+  STEWARD_METRICS_PORT: z.coerce
+    .number({ error: 'must be a port number, 0-65535' })
+    .int()
+    .min(0)
+    .max(65535)
+    .default(9464),
   STEWARD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Seconds without a heartbeat after which a stage attempt counts as lost. */
   STEWARD_LEASE_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).positive().default(30),
@@ -101,6 +109,13 @@ export type Config = {
    * `off` on PostgreSQL.
    */
   console: 'off' | 'on' | 'demo';
+  /**
+   * Whether the prediction endpoints need a bearer token. Unset, `token` whenever
+   * STEWARD_API_TOKEN is set or Steward listens beyond loopback, `none` otherwise.
+   */
+  servingAuth: 'token' | 'none';
+  /** `steward worker`'s /healthz and /metrics port. */
+  metricsPort: number;
   leaseMs: number;
   shutdownGraceMs: number;
   concurrency: number;
@@ -145,8 +160,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowedHosts: (e.STEWARD_ALLOWED_HOSTS ?? '').split(/[\s,]+/).filter(Boolean),
     logLevel: e.STEWARD_LOG_LEVEL,
     console: e.STEWARD_CONSOLE ?? (e.DATABASE_URL ? 'off' : 'demo'),
+    servingAuth:
+      e.STEWARD_SERVING_AUTH ?? (e.STEWARD_API_TOKEN || !isLoopback(e.HOST) ? 'token' : 'none'),
+    metricsPort: e.STEWARD_METRICS_PORT,
     leaseMs: Math.round(e.STEWARD_LEASE_SECONDS * 1000),
     shutdownGraceMs: Math.round(e.STEWARD_SHUTDOWN_GRACE_SECONDS * 1000),
     concurrency: e.STEWARD_CONCURRENCY,
   };
+}
+
+/** Whether `host` is a loopback address: only this machine can reach a server bound to it. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }

@@ -1,11 +1,13 @@
+import { TOKEN_SCOPES, type TokenScope } from '../db/credentials-repo.ts';
 import type { Access } from '../workflows/access.ts';
 import { Role } from '../workflows/roles.ts';
 import { formatGrants, formatTokens, formatWhoAmI } from './format.ts';
 
 export type AccessCommandContext = {
   json: boolean;
-  /** `--name`, for `token create`. */
+  /** `--name` and `--scope`, for `token create`. */
   name?: string;
+  scope?: string;
   io: { out(line: string): void; err(line: string): void };
   /** Prints `message` with the usage text; the exit code. */
   usage(message: string): number;
@@ -17,7 +19,7 @@ export type AccessCommandContext = {
 export async function accessCommand(
   command: 'whoami' | 'roles' | 'grant' | 'revoke' | 'token',
   args: string[],
-  { json, name, io, usage, withAccess }: AccessCommandContext,
+  { json, name, scope, io, usage, withAccess }: AccessCommandContext,
 ): Promise<number> {
   switch (command) {
     case 'whoami':
@@ -62,18 +64,24 @@ export async function accessCommand(
 
   async function tokenCommand([sub, arg]: string[]): Promise<number> {
     if (sub === 'create') {
-      if (!arg) return usage('write `steward token create <user> [--name laptop]`');
+      if (!arg) return usage('write `steward token create <user> [--name laptop] [--scope predict]`');
+      if (scope !== undefined && !TOKEN_SCOPES.includes(scope as TokenScope)) {
+        return usage(`--scope is ${TOKEN_SCOPES.join(' or ')}; predict limits a token to the serving endpoints`);
+      }
       return withAccess(async (access) => {
         const created = await access.createToken({
           user: arg,
           ...(name ? { name: name } : {}),
+          ...(scope ? { scope: scope as TokenScope } : {}),
         });
         if (json) io.out(JSON.stringify(created, null, 2));
         else {
           io.out(created.token);
           io.err(
             `${created.id} for ${created.user} (${created.name}); it is shown only now. ` +
-              `Use it as STEWARD_TOKEN=… for the CLI, or \`Authorization: Bearer …\` for the REST API.`,
+              (created.scope === 'predict'
+                ? 'It may call only the prediction endpoints, as `Authorization: Bearer …`.'
+                : `Use it as STEWARD_TOKEN=… for the CLI, or \`Authorization: Bearer …\` for the REST API.`),
           );
         }
         return 0;

@@ -240,11 +240,12 @@ export function formatGrants(grants: GrantView[]): string {
 export function formatTokens(tokens: TokenView[]): string {
   if (!tokens.length) return 'No tokens yet: `steward token create <user>` makes one.';
   return table([
-    ['ID', 'USER', 'NAME', 'CREATED BY', 'CREATED', 'LAST USED', 'REVOKED'],
+    ['ID', 'USER', 'NAME', 'SCOPE', 'CREATED BY', 'CREATED', 'LAST USED', 'REVOKED'],
     ...tokens.map((t) => [
       t.id,
       t.user,
       t.name,
+      t.scope,
       t.createdBy,
       time(t.createdAt),
       time(t.lastUsedAt) || 'never',

@@ -11,10 +11,15 @@ export const newSecret = (prefix: string): string => `${prefix}${randomBytes(32)
 
 export type TokenRow = Omit<typeof apiTokens.$inferSelect, 'hash'>;
 
+/** What a token may be used for: everything its user may do, or only the serving endpoints. */
+export const TOKEN_SCOPES = ['all', 'predict'] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
 const tokenColumns = {
   id: apiTokens.id,
   userId: apiTokens.userId,
   name: apiTokens.name,
+  scope: apiTokens.scope,
   createdBy: apiTokens.createdBy,
   createdAt: apiTokens.createdAt,
   lastUsedAt: apiTokens.lastUsedAt,
@@ -24,7 +29,7 @@ const tokenColumns = {
 /** Stores a new token for `userId`; returns its row and the token itself, which is never stored. */
 export async function createToken(
   db: Queryable,
-  request: { userId: string; name: string; createdBy: string },
+  request: { userId: string; name: string; createdBy: string; scope?: TokenScope },
 ): Promise<{ row: TokenRow; token: string }> {
   const token = newSecret('stw_');
   const id = `tok_${randomBytes(6).toString('hex')}`;

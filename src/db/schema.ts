@@ -3,6 +3,7 @@ import {
   bigint,
   check,
   customType,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -219,15 +220,111 @@ export const modelVersions = pgTable(
   ],
 );
 
-/** Which version of each pipeline is in production, set by the deploy stage. */
-export const productionModels = pgTable('production_models', {
-  pipeline: text('pipeline').primaryKey(),
-  version: integer('version').notNull(),
-  runId: uuid('run_id')
-    .notNull()
-    .references(() => runs.id),
-  deployedAt: timestamp('deployed_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
-});
+/**
+ * Each pipeline's `production` alias: the version that answers predictions, and, while a
+ * shadow or canary deployment is on, the candidate version beside it. Only the deploy
+ * stage, `promote` and `rollback` change it, each in the transaction that appends its
+ * `alias_history` entry; `generation` is bumped by every change and announced with
+ * `pg_notify('steward_models', pipeline)`, so every serving process reloads within a second.
+ */
+export const productionModels = pgTable(
+  'production_models',
+  {
+    pipeline: text('pipeline').primaryKey(),
+    version: integer('version').notNull(),
+    runId: uuid('run_id')
+      .notNull()
+      .references(() => runs.id),
+    deployedAt: timestamp('deployed_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** `replace` (only `version` serves), `shadow` or `canary` (with `candidate`). */
+    strategy: text('strategy').notNull().default('replace'),
+    /** The shadow or canary version; null under `replace`. */
+    candidate: integer('candidate'),
+    /** The canary's share of traffic, 0–100. */
+    canaryPercent: doublePrecision('canary_percent'),
+    /** How a canary splits: a request field (`customer_id`), `header:<name>`, or null for at random. */
+    canaryKey: text('canary_key'),
+    generation: integer('generation').notNull().default(1),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    check('production_models_strategy', sql`${t.strategy} in ('replace', 'shadow', 'canary')`),
+    check(
+      'production_models_candidate',
+      sql`(${t.strategy} = 'replace') = (${t.candidate} is null)`,
+    ),
+  ],
+);
+
+/**
+ * The production alias's history, appended to by every change: which version served (and
+ * with which candidate beside it) from when until when, through which run, approved by
+ * whom, and what it replaced. `undo` is the alias as it was before the change (null: there
+ * was none), which `rollback` puts back; `undone_by` marks an entry a later rollback undid.
+ */
+export const aliasHistory = pgTable(
+  'alias_history',
+  {
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity().primaryKey(),
+    pipeline: text('pipeline').notNull(),
+    action: text('action').notNull(),
+    strategy: text('strategy').notNull(),
+    version: integer('version').notNull(),
+    candidate: integer('candidate'),
+    canaryPercent: doublePrecision('canary_percent'),
+    /** The production version before this change; null for the first deployment. */
+    replaced: integer('replaced'),
+    runId: uuid('run_id').references(() => runs.id),
+    actor: text('actor').notNull(),
+    approvedBy: jsonb('approved_by').$type<string[]>().notNull().default([]),
+    undo: jsonb('undo').$type<AliasState | null>(),
+    undoneBy: bigint('undone_by', { mode: 'number' }),
+    fromAt: timestamp('from_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    untilAt: timestamp('until_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    index('alias_history_pipeline').on(t.pipeline, t.id),
+    check('alias_history_action', sql`${t.action} in ('deploy', 'rollback', 'promote')`),
+  ],
+);
+
+/** The alias's serving state, as `alias_history.undo` keeps it. */
+export type AliasState = {
+  version: number;
+  runId: string;
+  strategy: 'replace' | 'shadow' | 'canary';
+  candidate: number | null;
+  canaryPercent: number | null;
+  canaryKey: string | null;
+};
+
+/**
+ * Predictions as served, sampled at the pipeline's `monitoring.sample_rate` and written in
+ * batches off the request path. `role` says which version answered (`production`, `canary`)
+ * or only scored beside it (`shadow`). Feedback fills `label`. Rows older than
+ * `monitoring.retention` are pruned. Features are stored without the transform's PII columns.
+ */
+export const predictions = pgTable(
+  'predictions',
+  {
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity().primaryKey(),
+    requestId: text('request_id').notNull(),
+    row: integer('row').notNull(),
+    pipeline: text('pipeline').notNull(),
+    version: integer('version').notNull(),
+    role: text('role').notNull(),
+    features: jsonb('features').notNull(),
+    prediction: jsonb('prediction').notNull(),
+    label: jsonb('label'),
+    labeledAt: timestamp('labeled_at', { withTimezone: true, mode: 'date' }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('predictions_request').on(t.requestId, t.row),
+    index('predictions_pipeline_created').on(t.pipeline, t.createdAt),
+    check('predictions_role', sql`${t.role} in ('production', 'canary', 'shadow')`),
+  ],
+);
 
 /**
  * The chat outbox: one row per run and chat surface while that run's messages are out of
@@ -295,6 +392,8 @@ export const apiTokens = pgTable(
     userId: text('user_id').notNull(),
     name: text('name').notNull(),
     hash: text('hash').notNull(),
+    /** `all`, or `predict`: a token for a program that only calls the serving endpoints. */
+    scope: text('scope').notNull().default('all'),
     createdBy: text('created_by').notNull(),
     createdAt: createdAt(),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),

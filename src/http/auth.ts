@@ -50,6 +50,7 @@ export function createAuthenticator({ database, apiToken, localSecret, secureCoo
       credential: 'token',
       tokenId: row.id,
       ...(row.createdBy !== row.userId ? { issuedBy: row.createdBy } : {}),
+      ...(row.scope === 'predict' ? { scope: 'predict' } : {}),
     };
   }
 
@@ -73,6 +74,12 @@ export function createAuthenticator({ database, apiToken, localSecret, secureCoo
     if (req.headers.authorization) {
       const principal = await bearerOf(req, res);
       if (!principal) throw new StewardError('UNAUTHORIZED', `wrong or revoked token; ${HOW}`);
+      if (principal.scope === 'predict') {
+        throw new StewardError(
+          'FORBIDDEN',
+          `token ${principal.tokenId} is limited to the prediction endpoints (/v1/models, /v2); use a personal token here`,
+        );
+      }
       res.locals.principal = principal;
       return next();
     }
@@ -111,6 +118,9 @@ export function createAuthenticator({ database, apiToken, localSecret, secureCoo
     }
     const principal = await bearer(token);
     if (!principal) throw new StewardError('UNAUTHORIZED', `the link's token is wrong or revoked; ${HOW}`);
+    if (principal.scope === 'predict') {
+      throw new StewardError('FORBIDDEN', 'a token limited to predictions cannot sign in to the console');
+    }
     const { cookie } = await createSession(
       database.db,
       { userId: principal.user, ...(principal.tokenId ? { tokenId: principal.tokenId } : {}) },

@@ -60,11 +60,51 @@ const Approval = z
   })
   .strict();
 
+const percent = {
+  error: (issue: { input?: unknown }) => `a percentage above 0 and below 100 (got ${String(issue.input)})`,
+};
+
+/**
+ * How an approved version goes live. `replace` moves production at once; `shadow` scores
+ * every request with the new version beside production and returns production's answer;
+ * `canary` sends `canary_percent` of traffic to it, split by a stable hash of `canary_key`
+ * (a request field, or `header:<name>`) or at random without one, until `steward promote`
+ * finishes it or `steward rollback` ends it.
+ */
+export const DeploySpec = z
+  .object({
+    strategy: z.enum(['replace', 'shadow', 'canary']).default('replace'),
+    canary_percent: z.number({ error: 'expected a number' }).gt(0, percent).lt(100, percent).default(10),
+    canary_key: z
+      .string()
+      .regex(
+        /^(header:[A-Za-z0-9-]{1,64}|[^\s:][^:]{0,127})$/,
+        'a request field such as customer_id, or header:<name> such as header:X-Customer-Id',
+      )
+      .optional(),
+  })
+  .strict();
+export type DeploySpec = z.infer<typeof DeploySpec>;
+
+/**
+ * The prediction log: `sample_rate` of served rows are logged (1 logs all), kept for
+ * `retention`. The drift monitor's own settings (schedule, window, drift, channel …) are
+ * read by the monitoring stage.
+ */
+export const MonitoringSpec = z
+  .object({
+    sample_rate: z.number({ error: 'expected a number' }).min(0, share).max(1, share).default(1),
+    retention: Duration.refine((ms) => ms >= 3_600_000, { error: 'must be at least 1h' }).default(
+      30 * 86_400_000,
+    ),
+  })
+  .loose();
+export type MonitoringSpec = z.infer<typeof MonitoringSpec>;
+
 /**
  * A pipeline spec (`pipelines/*.yaml`). Only name, task, source, target and model.type are
  * required; every other section has a documented default. `features` and `checks` are
- * validated by the schemas of the stages that use them; the sections whose stages are not
- * built yet (validation, deploy, monitoring) are accepted as objects.
+ * validated by the schemas of the stages that use them.
  */
 export const PipelineSpec = z
   .object({
@@ -91,8 +131,8 @@ export const PipelineSpec = z
     }),
     validation: ValidationSpec.prefault({}),
     approval: Approval.default(Approval.parse({})),
-    deploy: z.record(z.string(), z.unknown()).default({}),
-    monitoring: z.record(z.string(), z.unknown()).default({}),
+    deploy: DeploySpec.prefault({}),
+    monitoring: MonitoringSpec.prefault({}),
     /** How many times a failed or lost stage is retried before the run fails. */
     retries: z.number().int().min(0).max(10).default(2),
   })

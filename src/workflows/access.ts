@@ -1,5 +1,12 @@
 import type { Database } from '../db/client.ts';
-import { createToken, findToken, listTokens, revokeToken, type TokenRow } from '../db/credentials-repo.ts';
+import {
+  createToken,
+  findToken,
+  listTokens,
+  revokeToken,
+  type TokenRow,
+  type TokenScope,
+} from '../db/credentials-repo.ts';
 import type { RunRef } from '../db/runs-repo.ts';
 import { listGrants } from '../db/runs-repo.ts';
 import { StewardError } from '../errors.ts';
@@ -14,6 +21,7 @@ export type TokenView = {
   id: string;
   user: string;
   name: string;
+  scope: TokenScope;
   createdBy: string;
   createdAt: string;
   lastUsedAt: string | null;
@@ -48,7 +56,11 @@ export type Access = {
   grant(request: { user: string; role: Role; pipeline?: string }): Promise<void>;
   /** False when the user held no such grant. */
   revoke(request: { user: string; pipeline?: string }): Promise<boolean>;
-  createToken(request: { user?: string; name?: string }): Promise<{ token: string } & TokenView>;
+  createToken(request: {
+    user?: string;
+    name?: string;
+    scope?: TokenScope;
+  }): Promise<{ token: string } & TokenView>;
   listTokens(): Promise<TokenView[]>;
   revokeToken(id: string): Promise<void>;
 };
@@ -109,7 +121,7 @@ export function createAccess({ database, service, roles }: AccessDeps, principal
       await roles.grant(self, { userId: user, role, ...(pipeline ? { pipeline } : {}) });
     },
     revoke: ({ user, pipeline }) => roles.revoke(self, { userId: user, ...(pipeline ? { pipeline } : {}) }),
-    async createToken({ user = self, name = 'default' }) {
+    async createToken({ user = self, name = 'default', scope = 'all' }) {
       const owner = claimable(user);
       // Only an admin makes tokens: a token (or a session made from one) that could make
       // more would outlive its own revocation.
@@ -119,7 +131,12 @@ export function createAccess({ database, service, roles }: AccessDeps, principal
           `only an admin can create tokens; you are ${self}. Ask one of the STEWARD_ADMINS for one.`,
         );
       }
-      const { row, token } = await createToken(db, { userId: owner, name, createdBy: self });
+      const { row, token } = await createToken(db, {
+        userId: owner,
+        name,
+        scope,
+        createdBy: self,
+      });
       return { token, ...tokenView(row) };
     },
     async listTokens() {
@@ -144,6 +161,7 @@ function tokenView(row: TokenRow): TokenView {
     id: row.id,
     user: row.userId,
     name: row.name,
+    scope: row.scope as TokenScope,
     createdBy: row.createdBy,
     createdAt: row.createdAt.toISOString(),
     lastUsedAt: row.lastUsedAt?.toISOString() ?? null,

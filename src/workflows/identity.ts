@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Queryable } from '../db/client.ts';
+import type { TokenScope } from '../db/credentials-repo.ts';
 import { grantsOf } from '../db/runs-repo.ts';
 import { StewardError } from '../errors.ts';
 import { SYSTEM_ACTOR } from './run-engine.ts';
@@ -17,6 +18,8 @@ export type Principal = {
   tokenId?: string;
   /** Who made that token, when it was not its own user. */
   issuedBy?: string;
+  /** A token limited to serving (`--scope predict`) may call nothing but the prediction endpoints. */
+  scope?: TokenScope;
 };
 
 /** What proved who acts, as the audit trail keeps it: "token tok_… made by local", "the data dir's secret". */
