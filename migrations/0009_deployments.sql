@@ -9,6 +9,7 @@ CREATE TABLE "alias_history" (
 	"replaced" integer,
 	"run_id" uuid,
 	"actor" text NOT NULL,
+	"credential" text,
 	"approved_by" jsonb DEFAULT '[]'::jsonb NOT NULL,
 	"undo" jsonb,
 	"undone_by" bigint,

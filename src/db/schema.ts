@@ -276,6 +276,8 @@ export const aliasHistory = pgTable(
     replaced: integer('replaced'),
     runId: uuid('run_id').references(() => runs.id),
     actor: text('actor').notNull(),
+    /** What proved who acted ("token tok_…", "a signed Slack request"), as the run events keep it. */
+    credential: text('credential'),
     approvedBy: jsonb('approved_by').$type<string[]>().notNull().default([]),
     undo: jsonb('undo').$type<AliasState | null>(),
     undoneBy: bigint('undone_by', { mode: 'number' }),
