@@ -102,7 +102,7 @@ export async function openApp(options: AppOptions): Promise<App> {
     dataRoots: config.dataRoots,
     ...(extraParams ? { extraParams } : {}),
   });
-  const service = createRunService({ database, engine, catalog });
+  const service = createRunService({ database, engine, catalog, clock });
   const roles = createRoleService({ database });
   // Only `start` talks in chat at once; elsewhere (a worker's deliveries, a CLI command) the
   // parser is made on first use, so a one-off command never loads an LLM provider.

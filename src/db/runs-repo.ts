@@ -249,7 +249,7 @@ const COMMIT_TRANSITION = `
 /** An event row to append; `createdAt` is the engine's clock reading, never the process's. */
 export type NewRunEvent = Omit<typeof runEvents.$inferInsert, 'id' | 'createdAt'> & { createdAt: Date };
 
-/** Model versions, newest first, with whether each is its pipeline's production version. */
+/** Model versions, newest first, with their pipeline's production alias (version, candidate, split). */
 export function listModelVersions(db: Queryable, pipeline?: string) {
   return db
     .select({
@@ -263,6 +263,9 @@ export function listModelVersions(db: Queryable, pipeline?: string) {
       runNumber: runs.number,
       createdAt: modelVersions.createdAt,
       productionVersion: productionModels.version,
+      strategy: productionModels.strategy,
+      candidate: productionModels.candidate,
+      canaryPercent: productionModels.canaryPercent,
     })
     .from(modelVersions)
     .innerJoin(runs, eq(runs.id, modelVersions.runId))

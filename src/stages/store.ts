@@ -1,15 +1,17 @@
-import { and, desc, eq, max, sql } from 'drizzle-orm';
+import { and, eq, max, sql } from 'drizzle-orm';
 import type { Queryable, Tx } from '../db/client.ts';
-import { datasets, modelVersions, productionModels } from '../db/schema.ts';
+import { lastUndoable, lockAlias, markUndone, setAlias } from '../db/alias-repo.ts';
+import { approvals, datasets, modelVersions, productionModels } from '../db/schema.ts';
 import { type Clock, databaseClock } from '../workflows/clock.ts';
 import { packJson, packTable, unpackJson, unpackTable } from './data/serialize.ts';
+import { planDeploy, planRollback } from './deploy-plan.ts';
 import { PipelineSpec, specHash } from './spec.ts';
 import { StageFailure, type StageRequest, type StageResult } from './stage.ts';
 
 /**
  * The stages' storage, used by the worker on its own thread: `load` before a stage runs
  * (datasets, the production model), `save` in the same transaction that records the
- * stage as done (dataset snapshots, model versions, the production pointer). Stages in
+ * stage as done (dataset snapshots, model versions, the production alias and its history). Stages in
  * worker threads thus never touch the database, and what a stage produced is stored
  * exactly once with the event that says it finished.
  */
@@ -79,7 +81,7 @@ export function createStageStore({ clock = databaseClock }: { clock?: Clock } = 
           .onConflictDoNothing();
       }
       if (request.stage === 'evaluate') return registerModel(tx, request, result);
-      if (request.stage === 'deploy') return promote(tx, request, result, await clock.now(tx));
+      if (request.stage === 'deploy') return deploy(tx, request, result, await clock.now(tx));
       return result;
     },
   };
@@ -129,34 +131,57 @@ async function registerModel(tx: Tx, request: StageRequest, result: StageResult)
   };
 }
 
-/** Makes this run's model (or the version a deploy run names) the pipeline's production version. */
-async function promote(tx: Tx, request: StageRequest, result: StageResult, now: Date): Promise<StageResult> {
-  const requested = request.run.params.version
-    ? Number(request.run.params.version.replace(/^v/, ''))
-    : undefined;
+/**
+ * Deploys: moves the production alias as the run asks (its new version with the spec's
+ * strategy, the version a deploy run names, or a rollback), appending the alias history,
+ * all in the transaction that records the stage done: a cancelled deploy changes nothing.
+ */
+async function deploy(tx: Tx, request: StageRequest, result: StageResult, now: Date): Promise<StageResult> {
+  const { run } = request;
+  const spec = PipelineSpec.parse(run.spec);
+  const requested = run.params.version ? Number(run.params.version.replace(/^v/, '')) : undefined;
   const [row] = await tx
     .select({ version: modelVersions.version })
     .from(modelVersions)
     .where(
       requested !== undefined
-        ? and(eq(modelVersions.pipeline, request.run.pipeline), eq(modelVersions.version, requested))
-        : eq(modelVersions.runId, request.run.id),
-    )
-    .orderBy(desc(modelVersions.version))
-    .limit(1);
+        ? and(eq(modelVersions.pipeline, run.pipeline), eq(modelVersions.version, requested))
+        : eq(modelVersions.runId, run.id),
+    );
   if (!row) {
     throw new StageFailure(
       requested !== undefined
-        ? `${request.run.pipeline} has no model version v${requested}`
-        : `run #${request.run.number} registered no model version to deploy`,
+        ? `${run.pipeline} has no model version v${requested}`
+        : `run #${run.number} registered no model version to deploy`,
     );
   }
-  await tx
-    .insert(productionModels)
-    .values({ pipeline: request.run.pipeline, version: row.version, runId: request.run.id, deployedAt: now })
-    .onConflictDoUpdate({
-      target: productionModels.pipeline,
-      set: { version: row.version, runId: request.run.id, deployedAt: now },
-    });
-  return { ...result, output: { version: row.version }, summary: { production: `v${row.version}` } };
+  const before = await lockAlias(tx, run.pipeline);
+  const plan =
+    run.kind === 'rollback'
+      ? planRollback(run.pipeline, before, await lastUndoable(tx, run.pipeline), {
+          version: row.version,
+          runId: run.id,
+        })
+      : planDeploy(run.pipeline, before, { version: row.version, runId: run.id, deploy: spec.deploy });
+  if (plan.change) {
+    const approvedBy = await tx
+      .select({ user: approvals.userId })
+      .from(approvals)
+      .where(and(eq(approvals.runId, run.id), eq(approvals.decision, 'approved')));
+    const entry = await setAlias(
+      tx,
+      run.pipeline,
+      before,
+      plan.next,
+      {
+        action: run.kind === 'rollback' ? 'rollback' : 'deploy',
+        runId: run.id,
+        actor: run.requestedBy,
+        approvedBy: approvedBy.map((a) => a.user),
+      },
+      now,
+    );
+    if (plan.undoes !== undefined) await markUndone(tx, plan.undoes, entry);
+  }
+  return { ...result, output: { version: row.version, ...plan.summary }, summary: plan.summary };
 }

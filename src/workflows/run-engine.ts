@@ -136,6 +136,12 @@ export type EngineTestHooks = {
 
 export const isFinal = (state: string): boolean => (FINAL_STATES as readonly string[]).includes(state);
 
+/** A policy whose approval gate is open: an admin's deploy or rollback. */
+const withoutApprovalGate = (policy: RunPolicy): RunPolicy => ({
+  ...policy,
+  approval: { ...policy.approval, required: false },
+});
+
 /** The parts of a spec the run machine needs to decide on its own. */
 export function policyOf(spec: PipelineSpec): RunPolicy {
   return {
@@ -406,6 +412,8 @@ export function createRunEngine({
                 `Ask an admin: \`/mlops grant @you operator ${spec.name}\`.`,
             );
           }
+          // An admin's deploy or rollback is audited like any run but needs no one's approval.
+          const adminDeploy = kind !== 'train' && hasRole(role, 'admin');
           // Refused here, nothing is written: no run, no event, no job (BAD_REQUEST naming the param).
           parseRunParams(spec, kind, params, extraParams ? { extra: extraParams } : {});
           // So is a CSV outside the allowed data roots.
@@ -448,7 +456,7 @@ export function createRunEngine({
             requestedBy: request.requestedBy,
             ...(request.requestedVia ? { requestedVia: request.requestedVia } : {}),
             params,
-            policy: policyOf(spec),
+            policy: adminDeploy ? withoutApprovalGate(policyOf(spec)) : policyOf(spec),
           });
           await tx
             .update(runs)
@@ -463,7 +471,13 @@ export function createRunEngine({
             ...(request.requestedVia ? { via: request.requestedVia } : {}),
             ...(request.credential ? { credential: request.credential } : {}),
             idempotencyKey: 'submit',
-            reason: Object.keys(params).length ? `params ${JSON.stringify(params)}` : undefined,
+            reason:
+              [
+                Object.keys(params).length ? `params ${JSON.stringify(params)}` : '',
+                adminDeploy ? `an admin's ${kind}: no approval gate` : '',
+              ]
+                .filter(Boolean)
+                .join('; ') || undefined,
           });
           if (submitted.status !== 'applied')
             throw new Error(`run #${inserted.number} could not be submitted`);

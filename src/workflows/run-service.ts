@@ -11,6 +11,8 @@ import {
 } from '../db/runs-repo.ts';
 import { StewardError } from '../errors.ts';
 import type { PipelineCatalog } from '../stages/catalog.ts';
+import { type Clock, databaseClock } from './clock.ts';
+import { createDeployments, type Deployments } from './deployments.ts';
 import {
   type CreateRunRequest,
   type EventInput,
@@ -91,13 +93,17 @@ export type ModelView = {
   run: number;
   createdAt: string;
   production: boolean;
+  /** How this version serves: `production`, `canary`, `shadow` (scores beside production, answers no one), or null. */
+  serving: 'production' | 'canary' | 'shadow' | null;
+  /** Its share of prediction traffic, in percent (a shadow's is 0). */
+  traffic: number;
 };
 
 /**
  * What people can do with runs, whichever way they come in (CLI, REST, chat). Refusals
  * become StewardErrors whose message says what to do.
  */
-export type RunService = {
+export type RunService = Deployments & {
   start(request: CreateRunRequest): Promise<{ run: RunView; created: boolean }>;
   list(filter?: RunFilter): Promise<RunView[]>;
   show(ref: RunRef): Promise<RunDetail>;
@@ -116,12 +122,15 @@ export function createRunService({
   database,
   engine,
   catalog,
+  clock = databaseClock,
 }: {
   database: Database;
   engine: RunEngine;
   catalog: PipelineCatalog;
+  clock?: Clock;
 }): RunService {
   return {
+    ...createDeployments({ database, engine, catalog, clock }),
     start: (request) => engine.createRun(request),
     async list(filter) {
       return (await listRuns(database.db, filter)).map(toView);
@@ -186,8 +195,24 @@ export function createRunService({
           run: m.runNumber,
           createdAt: m.createdAt.toISOString(),
           production: m.productionVersion === m.version,
+          ...servingOf(m),
         };
       });
     },
   };
+}
+
+/** Which share of traffic a version serves, from its pipeline's alias. */
+function servingOf(m: {
+  version: number;
+  productionVersion: number | null;
+  strategy: string | null;
+  candidate: number | null;
+  canaryPercent: number | null;
+}): Pick<ModelView, 'serving' | 'traffic'> {
+  const canary = m.strategy === 'canary' ? (m.canaryPercent ?? 0) : 0;
+  if (m.version === m.productionVersion) return { serving: 'production', traffic: 100 - canary };
+  if (m.version === m.candidate && m.strategy === 'canary') return { serving: 'canary', traffic: canary };
+  if (m.version === m.candidate && m.strategy === 'shadow') return { serving: 'shadow', traffic: 0 };
+  return { serving: null, traffic: 0 };
 }

@@ -171,6 +171,8 @@ export function modelView(overrides: Partial<ModelView> = {}): ModelView {
     run: 12,
     createdAt: T0,
     production: true,
+    serving: 'production',
+    traffic: 100,
     ...overrides,
   };
 }
