@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { type App, type AppOptions, createIntentParser, openApp, VERSION } from './app.ts';
 import { accessCommand } from './cli/access-commands.ts';
-import { formatDetail, formatModels, formatRuns } from './cli/format.ts';
+import { formatDetail, formatHistory, formatModels, formatRuns } from './cli/format.ts';
 import { type Config, loadConfig } from './config.ts';
 import { useToken } from './db/credentials-repo.ts';
 import { describeHolder, readLock } from './db/lock.ts';
@@ -16,6 +16,7 @@ import { createLogger, type Logger } from './log.ts';
 import { createDirectoryCatalog, parseSpec } from './stages/catalog.ts';
 import { pipelineJsonSchema } from './stages/spec.ts';
 import type { Access } from './workflows/access.ts';
+import type { DeploymentResult } from './workflows/deployments.ts';
 import { stateLabel } from './workflows/explain.ts';
 import { LOCAL_USER, type Principal } from './workflows/identity.ts';
 import { isFinal, type RunView } from './workflows/run-engine.ts';
@@ -34,7 +35,11 @@ Usage:
   steward reject <run> [--reason text]   reject it
   steward cancel <run> [--reason text]   cancel a run that has not finished
   steward intent "<text>"                what Steward understands from a sentence, as JSON
-  steward models [pipeline]              model versions and which is in production   [--json]
+  steward models [pipeline]              model versions and the share of traffic each serves   [--json]
+  steward deploy <pipeline> v<N>         put a version in production (the spec's strategy), through approval   [--wait]
+  steward rollback <pipeline>            undo the last change of production   [--to v<N>] [--wait]
+  steward promote <pipeline>             finish a canary or shadow deployment (approver)
+  steward history <pipeline>             which version served when, who approved, what it replaced   [--json]
   steward grant <user> <role> [pipeline] give a role: viewer, operator, approver, admin
   steward revoke <user> [pipeline]       take a global (or per-pipeline) role away
   steward roles                          every grant   [--json]
@@ -76,6 +81,7 @@ export async function main(
       state: { type: 'string' },
       limit: { type: 'string' },
       name: { type: 'string' },
+      to: { type: 'string' },
       scope: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
@@ -115,53 +121,52 @@ export async function main(
       }
       return withAccess(async (service, app) => {
         const { run } = await service.start({ pipeline, params, ...as });
-        if (!values.wait) {
-          io.out(
-            values.json ? JSON.stringify(run) : `#${run.number} ${run.pipeline} ${stateLabel(run.state)}`,
-          );
-          // On the embedded database only this process could run it now: say when it will move.
-          if (app?.database.kind === 'pglite') {
-            io.err(
-              'no Steward is running on this data dir: the run starts with `steward start` (or use --wait)',
-            );
-          }
-          return 0;
-        }
-        const mode = waitMode(app);
-        io.err(
-          `#${run.number} ${run.pipeline} started; waiting…${mode === 'follow' && app ? ' (the workers on this PostgreSQL run it: `steward start` or `steward worker`)' : ''}`,
-        );
-        // Nothing else serves an embedded database: this process runs its own run's stages, and no one else's.
-        if (app && mode === 'work') app.worker.start({ onlyRun: run.id });
-        const interrupted = new AbortController();
-        const onSignal = () => interrupted.abort();
-        process.once('SIGINT', onSignal);
-        let final: RunView | undefined;
-        try {
-          final = await waitForRest(
-            service,
-            run,
-            (state) => io.err(`#${run.number} ${stateLabel(state)}`),
-            interrupted.signal,
-          );
-        } finally {
-          process.off('SIGINT', onSignal);
-        }
-        if (!final) {
-          io.err(`stopped waiting; \`steward show ${run.number}\` follows #${run.number}`);
-          return 130;
-        }
+        return follow(service, app, run);
+      });
+    }
+    case 'deploy': {
+      const [pipeline, word] = args;
+      const version = versionOf(word);
+      if (!pipeline || version === undefined)
+        return usage(io, 'deploy needs a pipeline and a version: steward deploy churn v3');
+      return withAccess(async (service, app) =>
+        reportDeployment(await service.deploy({ pipeline, version, ...as }), service, app),
+      );
+    }
+    case 'rollback': {
+      const [pipeline] = args;
+      const version = values.to === undefined ? undefined : versionOf(values.to);
+      if (!pipeline || (values.to !== undefined && version === undefined)) {
+        return usage(io, 'rollback needs a pipeline: steward rollback churn [--to v2]');
+      }
+      return withAccess(async (service, app) =>
+        reportDeployment(
+          await service.rollback({ pipeline, ...(version !== undefined ? { version } : {}), ...as }),
+          service,
+          app,
+        ),
+      );
+    }
+    case 'promote': {
+      const [pipeline] = args;
+      if (!pipeline) return usage(io, 'promote needs a pipeline: steward promote churn');
+      return withAccess(async (service) => {
+        const { alias, entry } = await service.promote({ pipeline, ...as });
         io.out(
           values.json
-            ? JSON.stringify(final)
-            : `#${final.number} ${final.pipeline} ${stateLabel(final.state)}`,
+            ? JSON.stringify({ alias, entry }, null, 2)
+            : `${pipeline} now serves ${alias.description}`,
         );
-        return final.state === 'failed' ||
-          final.state === 'rejected' ||
-          final.state === 'expired' ||
-          final.state === 'cancelled'
-          ? 1
-          : 0;
+        return 0;
+      });
+    }
+    case 'history': {
+      const [pipeline] = args;
+      if (!pipeline) return usage(io, 'history needs a pipeline: steward history churn');
+      return withAccess(async (service) => {
+        const history = await service.history(pipeline);
+        io.out(values.json ? JSON.stringify(history, null, 2) : formatHistory(pipeline, history));
+        return 0;
       });
     }
     case 'runs':
@@ -241,6 +246,58 @@ export async function main(
   }
 
   /** Runs `fn` with the Access of the CLI's credential: over HTTP to a server, or on the database. */
+  /** What `run` prints for a started run: its number, or with --wait the state it ends in. */
+  async function follow(service: Access, app: App | undefined, run: RunView): Promise<number> {
+    if (!values.wait) {
+      io.out(values.json ? JSON.stringify(run) : `#${run.number} ${run.pipeline} ${stateLabel(run.state)}`);
+      // On the embedded database only this process could run it now: say when it will move.
+      if (app?.database.kind === 'pglite') {
+        io.err('no Steward is running on this data dir: the run starts with `steward start` (or use --wait)');
+      }
+      return 0;
+    }
+    const mode = waitMode(app);
+    io.err(
+      `#${run.number} ${run.pipeline} started; waiting…${mode === 'follow' && app ? ' (the workers on this PostgreSQL run it: `steward start` or `steward worker`)' : ''}`,
+    );
+    // Nothing else serves an embedded database: this process runs its own run's stages, and no one else's.
+    if (app && mode === 'work') app.worker.start({ onlyRun: run.id });
+    const interrupted = new AbortController();
+    const onSignal = () => interrupted.abort();
+    process.once('SIGINT', onSignal);
+    let final: RunView | undefined;
+    try {
+      final = await waitForRest(
+        service,
+        run,
+        (state) => io.err(`#${run.number} ${stateLabel(state)}`),
+        interrupted.signal,
+      );
+    } finally {
+      process.off('SIGINT', onSignal);
+    }
+    if (!final) {
+      io.err(`stopped waiting; \`steward show ${run.number}\` follows #${run.number}`);
+      return 130;
+    }
+    io.out(
+      values.json ? JSON.stringify(final) : `#${final.number} ${final.pipeline} ${stateLabel(final.state)}`,
+    );
+    return final.state === 'failed' ||
+      final.state === 'rejected' ||
+      final.state === 'expired' ||
+      final.state === 'cancelled'
+      ? 1
+      : 0;
+  }
+
+  /** A deploy or rollback request's answer: the run it started, or why nothing changed. */
+  async function reportDeployment(result: DeploymentResult, service: Access, app: App | undefined) {
+    if (result.status === 'started') return follow(service, app, result.run);
+    io.out(values.json ? JSON.stringify(result) : result.message);
+    return 0;
+  }
+
   async function withAccess(fn: (access: Access, app: App | undefined) => Promise<number>): Promise<number> {
     try {
       const remote = serverUrl(config);
@@ -464,6 +521,13 @@ function parseParams(pairs: string[]): Record<string, string> {
 }
 
 /** `--limit N`: a whole number from 1 to 500, 20 when absent. */
+/** `v3` or `3` as a model version; undefined for anything else. */
+function versionOf(text: string | undefined): number | undefined {
+  const digits = /^v?(\d{1,10})$/i.exec(text ?? '')?.[1];
+  const n = Number(digits);
+  return digits && n > 0 && n <= 2 ** 31 - 1 ? n : undefined;
+}
+
 function limitOf(text: string | undefined): number {
   if (text === undefined) return 20;
   const n = Number(text);

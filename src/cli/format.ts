@@ -22,6 +22,7 @@ import {
   readIngest,
 } from '../bot/views/summaries.ts';
 import type { GrantView, TokenView, WhoAmI } from '../workflows/access.ts';
+import type { HistoryEntry } from '../workflows/deployments.ts';
 import { stateLabel } from '../workflows/explain.ts';
 import type { RunView } from '../workflows/run-engine.ts';
 import type { ModelView, RunDetail } from '../workflows/run-service.ts';
@@ -47,15 +48,40 @@ export function formatModels(models: ModelView[]): string {
       .filter((k) => typeof m.metrics[k] === 'number')
       .map((k) => `${k} ${(m.metrics[k] as number).toFixed(3)}`)
       .join(', ');
+  const serving = (m: ModelView) =>
+    m.serving === 'shadow' ? 'shadow' : m.serving ? `${m.serving} ${m.traffic}%` : '';
   const rows = models.map((m) => [
-    `${m.pipeline} v${m.version}${m.production ? ' (production)' : ''}`,
+    `${m.pipeline} v${m.version}`,
+    serving(m),
     m.modelType,
     headline(m),
     `#${m.run}`,
     m.datasetHash.slice(0, 12),
     time(m.createdAt),
   ]);
-  return table([['MODEL', 'TYPE', 'METRICS', 'RUN', 'DATASET', 'CREATED'], ...rows]);
+  return table([['MODEL', 'SERVING', 'TYPE', 'METRICS', 'RUN', 'DATASET', 'CREATED'], ...rows]);
+}
+
+/** `steward history`: the production alias's changes, newest first. */
+export function formatHistory(pipeline: string, history: HistoryEntry[]): string {
+  if (history.length === 0) return `${pipeline} has no deployment history yet`;
+  const serving = (e: HistoryEntry) =>
+    e.strategy === 'canary'
+      ? `v${e.version} + v${e.candidate} canary ${e.canaryPercent}%`
+      : e.strategy === 'shadow'
+        ? `v${e.version} + v${e.candidate} shadow`
+        : `v${e.version}`;
+  const rows = history.map((e) => [
+    time(e.from),
+    e.until ? time(e.until) : 'now',
+    `${e.action}${e.undoneBy ? ' (undone)' : ''}`,
+    serving(e),
+    e.replaced === null ? '-' : `v${e.replaced}`,
+    e.run === null ? '-' : `#${e.run}`,
+    e.actor,
+    e.approvedBy.join(', ') || '-',
+  ]);
+  return table([['FROM', 'UNTIL', 'ACTION', 'SERVING', 'REPLACED', 'RUN', 'BY', 'APPROVED BY'], ...rows]);
 }
 
 /** "U02 via local" when an admin acted for someone. */

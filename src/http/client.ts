@@ -1,5 +1,6 @@
 import { type ErrorCode, StewardError } from '../errors.ts';
 import type { Access, GrantView, TokenView, WhoAmI } from '../workflows/access.ts';
+import type { HistoryEntry } from '../workflows/deployments.ts';
 import type { RunService } from '../workflows/run-service.ts';
 
 type Runs = Awaited<ReturnType<RunService['list']>>;
@@ -59,6 +60,30 @@ export function createHttpAccess(baseUrl: string, token: string | undefined, mis
         { ...(as ? { as } : {}), ...(reason ? { reason } : {}) },
         idempotencyKey,
       ),
+    deploy: ({ pipeline, version, as, requestKey }) =>
+      call(
+        'POST',
+        `/api/pipelines/${encodeURIComponent(pipeline)}/deploy`,
+        { version, ...(as ? { as } : {}) },
+        requestKey,
+      ),
+    rollback: ({ pipeline, version, as, requestKey }) =>
+      call(
+        'POST',
+        `/api/pipelines/${encodeURIComponent(pipeline)}/rollback`,
+        { ...(version !== undefined ? { version } : {}), ...(as ? { as } : {}) },
+        requestKey,
+      ),
+    promote: ({ pipeline, as }) =>
+      call('POST', `/api/pipelines/${encodeURIComponent(pipeline)}/promote`, as ? { as } : {}),
+    async history(pipeline) {
+      return (
+        await call<{ history: HistoryEntry[] }>(
+          'GET',
+          `/api/pipelines/${encodeURIComponent(pipeline)}/history`,
+        )
+      ).history;
+    },
     async list(filter = {}) {
       const query = new URLSearchParams();
       if (filter.pipeline) query.set('pipeline', filter.pipeline);

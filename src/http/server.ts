@@ -11,6 +11,7 @@ import { createAuthenticator, principalOf } from './auth.ts';
 import { browserGuard, hostRules, jsonOnly } from './guards.ts';
 import { createHealthCheck, type HealthReport } from './health.ts';
 import { consoleApiRoutes, consolePageRoutes } from './routes/console.ts';
+import { deploymentRoutes } from './routes/deployments.ts';
 import { healthRoutes } from './routes/health.ts';
 import { roleRoutes } from './routes/roles.ts';
 import { runRoutes } from './routes/runs.ts';
@@ -82,7 +83,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.use(deps.console ? consolePageRoutes({ auth }) : statusRoutes({ auth, accessOf, version }));
   const api = express.Router();
   api.use(jsonOnly, express.json({ limit: MAX_BODY, type: 'application/json' }), auth.authenticate);
-  api.use(runRoutes(accessOf), roleRoutes(accessOf), tokenRoutes(accessOf));
+  api.use(runRoutes(accessOf), deploymentRoutes(accessOf), roleRoutes(accessOf), tokenRoutes(accessOf));
   if (deps.console) api.use(consoleApiRoutes({ console: deps.console, database }));
   app.use('/api', api);
   app.use((req: Request) => {

@@ -10,6 +10,7 @@ import {
 import type { RunRef } from '../db/runs-repo.ts';
 import { listGrants } from '../db/runs-repo.ts';
 import { StewardError } from '../errors.ts';
+import type { DeploymentResult, HistoryEntry } from './deployments.ts';
 import { actingAs, claimable, describeCredential, isGlobalAdmin, type Principal } from './identity.ts';
 import type { Grant, RoleService } from './role-service.ts';
 import type { Role } from './roles.ts';
@@ -48,6 +49,11 @@ export type Access = {
     reason?: string;
     idempotencyKey?: string;
   }): Promise<ActResult>;
+  /** A deploy (or rollback) run, or why none is needed. */
+  deploy(request: DeployAccessRequest & { version: number }): Promise<DeploymentResult>;
+  rollback(request: DeployAccessRequest & { version?: number }): Promise<DeploymentResult>;
+  promote(request: { pipeline: string; as?: string }): ReturnType<RunService['promote']>;
+  history(pipeline: string): Promise<HistoryEntry[]>;
   list: RunService['list'];
   show(ref: RunRef): Promise<RunDetail>;
   models: RunService['models'];
@@ -65,6 +71,8 @@ export type Access = {
   revokeToken(id: string): Promise<void>;
 };
 
+type DeployAccessRequest = { pipeline: string; as?: string; requestKey?: string };
+
 export type AccessDeps = { database: Database; service: RunService; roles: RoleService };
 
 /** The Access of `principal`, checked against the database when each request is made. */
@@ -76,18 +84,22 @@ export function createAccess({ database, service, roles }: AccessDeps, principal
     return user === self || (await isGlobalAdmin(db, self));
   }
 
+  /** Who a run is requested by, and through whose credential. */
+  async function requester(as: string | undefined) {
+    const { actor, via } = await actingAs(db, principal, as);
+    return {
+      requestedBy: actor,
+      ...(via ? { requestedVia: via } : {}),
+      credential: describeCredential(principal),
+    };
+  }
+
   return {
     async whoami() {
       return { user: self, credential: principal.credential, grants: await roles.grantsOf(self) };
     },
     async start({ as, ...request }) {
-      const { actor, via } = await actingAs(db, principal, as);
-      return service.start({
-        ...request,
-        requestedBy: actor,
-        ...(via ? { requestedVia: via } : {}),
-        credential: describeCredential(principal),
-      });
+      return service.start({ ...request, ...(await requester(as)) });
     },
     async act({ as, ...request }) {
       const { actor, via } = await actingAs(db, principal, as);
@@ -98,6 +110,22 @@ export function createAccess({ database, service, roles }: AccessDeps, principal
         credential: describeCredential(principal),
       });
     },
+    async deploy({ as, ...request }) {
+      return service.deploy({ ...request, ...(await requester(as)) });
+    },
+    async rollback({ as, ...request }) {
+      return service.rollback({ ...request, ...(await requester(as)) });
+    },
+    async promote({ as, pipeline }) {
+      const { actor, via } = await actingAs(db, principal, as);
+      return service.promote({
+        pipeline,
+        as: actor,
+        ...(via ? { via } : {}),
+        credential: describeCredential(principal),
+      });
+    },
+    history: (pipeline) => service.history(pipeline),
     list: (filter) => service.list(filter),
     show: (ref) => service.show(ref),
     models: (pipeline) => service.models(pipeline),
