@@ -66,7 +66,7 @@ describe('the CLI over REST', () => {
     const token = made.out.trim();
     expect(made.err).toMatch(/^tok_\w+ for U02 \(laptop\); it is shown only now/);
     const listed = await cli(['token', 'list'], env);
-    expect(listed.out).toMatch(/tok_\w+ +U02 +laptop +local/);
+    expect(listed.out).toMatch(/tok_\w+ +U02 +laptop +all +local/);
     expect(listed.out).not.toContain(token);
     const u02 = { ...env, STEWARD_TOKEN: token };
     expect((await cli(['whoami'], u02)).out).toBe('U02, through a personal API token: approver everywhere\n');

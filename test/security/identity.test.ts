@@ -174,6 +174,28 @@ describe('who is acting', () => {
     expect((await api.call('/api/whoami', { headers: { cookie } })).status).toBe(401);
   });
 
+  it('keeps a token limited to predictions out of the API and the console', async () => {
+    const made = await send(
+      'POST',
+      '/api/tokens',
+      { user: 'svc', name: 'scorer', scope: 'predict' },
+      { headers: admin },
+    );
+    expect(made.status).toBe(201);
+    expect(made.body.scope).toBe('predict');
+    const bearer = { authorization: `Bearer ${made.body.token as string}` };
+    const refused = await send('GET', '/api/runs', undefined, { headers: bearer });
+    expect(refused.status).toBe(403);
+    expect(JSON.stringify(refused.body)).toMatch(/limited to the prediction endpoints/);
+    expect((await start('demo', { headers: bearer })).status).toBe(403);
+    const link = await fetch(`${api.base}/?token=${made.body.token as string}`, { redirect: 'manual' });
+    expect(link.status).toBe(403);
+    expect(link.headers.get('set-cookie')).toBeNull();
+    expect(
+      (await send('POST', '/api/tokens', { user: 'svc', scope: 'admin' }, { headers: admin })).status,
+    ).toBe(400);
+  });
+
   it('signs in only from a link opened by the person, not one another site sends them to', async () => {
     const token = await api.tokenOf('carol');
     const cross = await fetch(`${api.base}/?token=${token}`, {
