@@ -38,7 +38,8 @@ export const summaryOf = (state: AliasState, unchanged?: string): DeploySummary 
 
 /** How the alias serves, for people: "v3", "v3 with v4 as a 10% canary", "v3 shadowed by v4". */
 export function describeAlias(state: AliasState): string {
-  if (state.strategy === 'canary') return `v${state.version} with v${state.candidate} as a ${state.canaryPercent}% canary`;
+  if (state.strategy === 'canary')
+    return `v${state.version} with v${state.candidate} as a ${state.canaryPercent}% canary`;
   if (state.strategy === 'shadow') return `v${state.version} with v${state.candidate} in shadow`;
   return `v${state.version}`;
 }
@@ -57,7 +58,10 @@ export function planDeploy(
     const what = before.strategy === 'canary' ? `the ${before.canaryPercent}% canary` : 'in shadow';
     return {
       change: false,
-      summary: summaryOf(before, `${pipeline} v${version} is already ${what}; \`promote ${pipeline}\` finishes it`),
+      summary: summaryOf(
+        before,
+        `${pipeline} v${version} is already ${what}; \`promote ${pipeline}\` finishes it`,
+      ),
     };
   }
   // With nothing in production there is nothing to compare against, and deploying the

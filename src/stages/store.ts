@@ -1,6 +1,6 @@
 import { and, eq, max, sql } from 'drizzle-orm';
-import type { Queryable, Tx } from '../db/client.ts';
 import { lastUndoable, lockAlias, markUndone, setAlias } from '../db/alias-repo.ts';
+import type { Queryable, Tx } from '../db/client.ts';
 import { approvals, datasets, modelVersions, productionModels } from '../db/schema.ts';
 import { type Clock, databaseClock } from '../workflows/clock.ts';
 import { packJson, packTable, unpackJson, unpackTable } from './data/serialize.ts';

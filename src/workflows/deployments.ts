@@ -12,10 +12,16 @@ import type { Database } from '../db/client.ts';
 import { modelVersions } from '../db/schema.ts';
 import { StewardError } from '../errors.ts';
 import type { PipelineCatalog } from '../stages/catalog.ts';
-import { describeAlias, planDeploy, planPromote, planRollback, rollbackTarget } from '../stages/deploy-plan.ts';
+import {
+  describeAlias,
+  planDeploy,
+  planPromote,
+  planRollback,
+  rollbackTarget,
+} from '../stages/deploy-plan.ts';
 import type { Clock } from './clock.ts';
-import { type CreateRunRequest, type RunEngine, type RunView, roleOn } from './run-engine.ts';
 import { hasRole } from './roles.ts';
+import { type CreateRunRequest, type RunEngine, type RunView, roleOn } from './run-engine.ts';
 
 /** A production alias as people and programs see it. */
 export type AliasView = {
@@ -166,7 +172,11 @@ export function createDeployments({
   };
 }
 
-function unchanged(message: string | undefined, pipeline: string, state: AliasState | null): DeploymentResult {
+function unchanged(
+  message: string | undefined,
+  pipeline: string,
+  state: AliasState | null,
+): DeploymentResult {
   return {
     status: 'unchanged',
     message: `${message ?? 'nothing to change'}; nothing changed`,
