@@ -1,11 +1,14 @@
 import { isStewardError, StewardError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { DeploymentResult } from '../workflows/deployments.ts';
 import type { RoleService } from '../workflows/role-service.ts';
 import type { RunAction, RunService } from '../workflows/run-service.ts';
 import type { ChatMessage, ChatPort } from './chat.ts';
 import type { AdminCommand } from './commands/grammar.ts';
 import type { Intent } from './commands/intent.ts';
 import { STATES_OF_STATUS } from './commands/run-status.ts';
+import { promotedMessage, servingOfEntry, unchangedMessage } from './views/deployment.ts';
+import { HISTORY_LINES, historyList } from './views/history.ts';
 import { helpMessage, modelsList, pipelinesList, refusal, runsList, whoamiMessage } from './views/lists.ts';
 import { runMessage } from './views/run-message.ts';
 
@@ -32,7 +35,8 @@ const ACTION_OF: Partial<Record<Intent['intent'], RunAction>> = {
 /**
  * What each command does, whichever way it came in. Roles are checked by the services
  * when the action is applied; this layer only talks: a run's message is posted and kept
- * up to date by the notifier, everything else answers the user privately.
+ * up to date by the notifier, a promotion (which is no run) is told in the channel it was
+ * asked in, and everything else answers the user privately.
  */
 export function createCommandExecutor({
   service,
@@ -49,39 +53,43 @@ export function createCommandExecutor({
     await chat.postEphemeral(ctx.channel, ctx.user, message);
   };
 
-  async function startRun(
-    ctx: ChatContext,
-    request: { pipeline: string; params?: Record<string, string>; kind?: 'train' | 'deploy' | 'rollback' },
-  ) {
+  /** Who asks, with the key that makes a retried request find the same run. */
+  const requester = (ctx: ChatContext) => ({
+    requestedBy: ctx.user,
+    requestKey: ctx.key,
+    credential: ctx.credential,
     // The run's message is reserved with the run, here, where it was asked for; a retried
     // request finds the same run and the same reservation.
-    await service.start({
-      ...request,
-      requestedBy: ctx.user,
-      requestKey: ctx.key,
-      credential: ctx.credential,
-      announceIn: { surface: chat.surface, channel: ctx.channel },
-    });
+    announceIn: { surface: chat.surface, channel: ctx.channel },
+  });
+
+  /** A started deploy or rollback is followed by its run's message; one that changes nothing is answered at once. */
+  async function answerDeployment(ctx: ChatContext, result: DeploymentResult) {
+    if (result.status === 'unchanged') await whisper(ctx, unchangedMessage(result.message));
   }
 
-  /** The version a rollback goes back to: the newest one older than production. */
-  async function previousVersion(pipeline: string): Promise<number> {
-    const models = await service.models(pipeline);
-    const production = models.find((m) => m.production);
-    if (!production)
-      throw new StewardError(
-        'EVENT_NOT_ALLOWED',
-        `${pipeline} has no model in production to roll back from.`,
-      );
-    const earlier = models
-      .filter((m) => m.version < production.version)
-      .sort((a, b) => b.version - a.version)[0];
-    if (!earlier)
-      throw new StewardError(
-        'EVENT_NOT_ALLOWED',
-        `${pipeline} v${production.version} is its first version; there is nothing to roll back to.`,
-      );
-    return earlier.version;
+  /**
+   * Promotion is not a run, so there is no run message to follow: the channel is told, since
+   * what serves changed for everyone. Should the post fail, the person at least hears it.
+   */
+  async function promote(ctx: ChatContext, pipeline: string) {
+    const { alias, entry } = await service.promote({ pipeline, as: ctx.user, credential: ctx.credential });
+    const closed = (await service.history(pipeline, 10)).find((e) => e.id < entry.id);
+    const message = promotedMessage({
+      alias,
+      by: ctx.user,
+      ...(closed ? { before: servingOfEntry(closed) } : {}),
+    });
+    try {
+      await chat.post(ctx.channel, message);
+    } catch (error) {
+      log.warn('promotion not announced in the channel', {
+        pipeline,
+        channel: ctx.channel,
+        error: (error as Error).message,
+      });
+      await whisper(ctx, message);
+    }
   }
 
   async function refuse(error: unknown, ctx: Pick<ChatContext, 'user' | 'channel'>) {
@@ -122,20 +130,36 @@ export function createCommandExecutor({
             return await whisper(ctx, runMessage(detail.run, { timeline: detail.timeline }));
           }
           case 'start_run':
-            return await startRun(ctx, {
+            await service.start({
+              ...requester(ctx),
               pipeline: required(intent.pipeline, 'a pipeline'),
               params: intent.params ?? {},
             });
+            return;
           case 'deploy':
-            return await startRun(ctx, {
-              pipeline: required(intent.pipeline, 'a pipeline'),
-              params: { version: String(required(intent.version, 'a version such as v3')) },
-              kind: 'deploy',
-            });
-          case 'rollback': {
+            return await answerDeployment(
+              ctx,
+              await service.deploy({
+                ...requester(ctx),
+                pipeline: required(intent.pipeline, 'a pipeline'),
+                version: required(intent.version, 'a version such as v3'),
+              }),
+            );
+          case 'rollback':
+            return await answerDeployment(
+              ctx,
+              await service.rollback({
+                ...requester(ctx),
+                pipeline: required(intent.pipeline, 'a pipeline'),
+                ...(intent.version !== undefined ? { version: intent.version } : {}),
+              }),
+            );
+          case 'promote':
+            return await promote(ctx, required(intent.pipeline, 'a pipeline'));
+          case 'model_history': {
             const pipeline = required(intent.pipeline, 'a pipeline');
-            const version = intent.version ?? (await previousVersion(pipeline));
-            return await startRun(ctx, { pipeline, params: { version: String(version) }, kind: 'rollback' });
+            const entries = await service.history(pipeline, HISTORY_LINES + 1);
+            return await whisper(ctx, historyList(pipeline, entries));
           }
           case 'drift_report':
             return await whisper(

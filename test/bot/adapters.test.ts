@@ -89,6 +89,26 @@ const CASES: Case[] = [
     steps: [{ as: 'operator', command: 'run demo', expect: { started: true } }],
   },
   {
+    name: '/mlops history <pipeline> answers privately (no deployment has moved the alias here)',
+    steps: [{ as: 'viewer', command: 'history demo', expect: { answer: /demo\* has no deployments yet/ } }],
+  },
+  {
+    name: "an operator's /mlops promote is refused for want of the approver role",
+    steps: [
+      { as: 'operator', command: 'promote demo', expect: { answer: /approver role on demo to promote/ } },
+    ],
+  },
+  {
+    name: '/mlops rollback with nothing in production says so privately and starts no run',
+    steps: [
+      {
+        as: 'operator',
+        command: 'rollback demo',
+        expect: { answer: /no model in production to roll back from/, newRuns: 0 },
+      },
+    ],
+  },
+  {
     name: "the requester's own Approve is refused (four eyes)",
     gate: true,
     steps: [{ as: 'operator', press: 'run.approve', expect: { answer: /four eyes/, unchanged: true } }],

@@ -88,6 +88,19 @@ export class Args {
     return this.ordinal(match[1], 'versions');
   }
 
+  /**
+   * A rollback's version, if one is named: `v2`, `to v2`, `--to v2` or `--to=v2` (the form
+   * Steward's own refusals suggest). A dash the chat client made typographic (`—to`) counts.
+   */
+  rollbackTarget(): number | undefined {
+    const word = this.optional();
+    if (!word) return undefined;
+    const flag = /^(?:--|[\u2013\u2014])?to(?:=(.*))?$/i.exec(word.text);
+    if (!flag) return this.versionOf(word);
+    const inline = flag[1];
+    return this.versionOf(inline ? { ...word, text: inline } : this.required('the version after `to`'));
+  }
+
   private ordinal(digits: string, what: string): number {
     const value = Number(digits);
     if (value < 1) this.fail(`${what} start at 1`);

@@ -40,6 +40,8 @@ export type Command =
   | { verb: 'models'; pipeline?: string }
   | { verb: 'deploy'; pipeline: string; version: number }
   | { verb: 'rollback'; pipeline: string; version?: number }
+  | { verb: 'promote'; pipeline: string }
+  | { verb: 'history'; pipeline: string }
   | { verb: 'drift'; pipeline: string }
   | { verb: 'grant'; userId: string; role: Role; pipeline?: string }
   | { verb: 'revoke'; userId: string; pipeline?: string }
@@ -140,10 +142,12 @@ function parseArgs(verb: Verb, args: Args): Command {
     }
     case 'rollback': {
       const pipeline = args.pipeline();
-      const word = args.optional();
+      const version = args.rollbackTarget();
       args.end();
-      return word ? { verb, pipeline, version: args.versionOf(word) } : { verb, pipeline };
+      return version === undefined ? { verb, pipeline } : { verb, pipeline, version };
     }
+    case 'promote':
+    case 'history':
     case 'drift': {
       const pipeline = args.pipeline();
       args.end();
@@ -178,6 +182,8 @@ const INTENT_OF_VERB: Record<IntentCommand['verb'], IntentName> = {
   models: 'list_models',
   deploy: 'deploy',
   rollback: 'rollback',
+  promote: 'promote',
+  history: 'model_history',
   drift: 'drift_report',
 };
 
@@ -234,6 +240,10 @@ export function toIntent(command: IntentCommand): Intent {
       return { intent: 'deploy', pipeline: command.pipeline, version: command.version };
     case 'rollback':
       return { intent: 'rollback', pipeline: command.pipeline, ...pick(command, ['version']) };
+    case 'promote':
+      return { intent: 'promote', pipeline: command.pipeline };
+    case 'history':
+      return { intent: 'model_history', pipeline: command.pipeline };
     case 'drift':
       return { intent: 'drift_report', pipeline: command.pipeline };
   }

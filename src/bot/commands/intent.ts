@@ -18,8 +18,10 @@ export const INTENT_NAMES = [
   'cancel_run',
   'list_pipelines',
   'list_models',
+  'model_history',
   'deploy',
   'rollback',
+  'promote',
   'drift_report',
   'help',
   'unknown',
@@ -60,6 +62,7 @@ export const MUTATING_INTENTS = [
   'cancel_run',
   'deploy',
   'rollback',
+  'promote',
 ] as const satisfies readonly IntentName[];
 
 export function isMutating(intent: Intent | IntentName): boolean {
@@ -72,8 +75,9 @@ type Field = 'pipeline' | 'run' | 'version';
 /**
  * What each intent cannot do without. `deploy` needs an explicit version so that a vague
  * "deploy churn" never promotes whichever model happens to be newest; `rollback` may omit it
- * (one step back). `run_status` and `drift_report` are listed too: without a subject there is
- * nothing to answer.
+ * (it puts back what the last change replaced). `promote` names only the pipeline: it finishes
+ * whatever canary or shadow is on. `run_status`, `model_history` and `drift_report` are listed
+ * too: without a subject there is nothing to answer.
  */
 const REQUIRED: Partial<Record<IntentName, { fields: Field[]; example: string }>> = {
   start_run: { fields: ['pipeline'], example: 'run churn' },
@@ -82,6 +86,8 @@ const REQUIRED: Partial<Record<IntentName, { fields: Field[]; example: string }>
   cancel_run: { fields: ['run'], example: 'cancel #12' },
   deploy: { fields: ['pipeline', 'version'], example: 'deploy churn v3' },
   rollback: { fields: ['pipeline'], example: 'rollback churn' },
+  promote: { fields: ['pipeline'], example: 'promote churn' },
+  model_history: { fields: ['pipeline'], example: 'deployment history of churn' },
   run_status: { fields: ['run'], example: 'status of #12' },
   drift_report: { fields: ['pipeline'], example: 'is churn drifting?' },
 };

@@ -108,7 +108,12 @@ function statusIn(text: string, words: string[]): RunStatus | undefined {
   return undefined;
 }
 
-type Rule = { test: RegExp; intent: (message: Message, verb: RegExpExecArray) => Intent };
+type Rule = {
+  test: RegExp;
+  /** A further condition on the whole message; when it fails, the next rules are tried. */
+  when?: (message: Message) => boolean;
+  intent: (message: Message, verb: RegExpExecArray) => Intent;
+};
 
 const NEGATION = /\b(?:don't|dont|do not|never|not|shouldn't|should not|won't|mustn't|no need to)\b/i;
 const ASK = /\b(?:which|what|what's|list|show|display|see|view|available|are there|do we have|any)\b/i;
@@ -133,11 +138,25 @@ const RULES: Rule[] = [
     intent: (m, verb) => withRun(m, verb, { intent: 'cancel_run' }),
   },
   {
+    test: /\bhistory\b/i,
+    when: isAliasHistory,
+    intent: (m) => ({ intent: 'model_history', ...opt('pipeline', m.pipeline) }),
+  },
+  {
     test: /\b(?:roll ?back|roll-back|revert|undo)\b/i,
     intent: (m) => ({ intent: 'rollback', ...opt('pipeline', m.pipeline), ...opt('version', m.version) }),
   },
   {
-    test: /\b(?:deploy|promote|ship)\b/i,
+    // "promote v4 of churn" names what to put in production: a deploy. Without a version it
+    // means finishing the canary or shadow that is on.
+    test: /\b(?:promote|graduate)\b|\b(?:finish|complete|conclude)\s+(?:the\s+|a\s+|its\s+)?(?:canary|shadow)\b/i,
+    intent: (m, verb) =>
+      m.version !== undefined && /^(?:promote|graduate)$/i.test(verb[0])
+        ? { intent: 'deploy', ...opt('pipeline', m.pipeline), version: m.version }
+        : { intent: 'promote', ...opt('pipeline', m.pipeline) },
+  },
+  {
+    test: /\b(?:deploy|ship)\b/i,
     intent: (m) => ({ intent: 'deploy', ...opt('pipeline', m.pipeline), ...opt('version', m.version) }),
   },
   {
@@ -176,7 +195,7 @@ function classify(message: Message): Intent {
   if (message.text === '') return { intent: 'help' };
   for (const rule of RULES) {
     const verb = rule.test.exec(message.text);
-    if (!verb) continue;
+    if (!verb || (rule.when && !rule.when(message))) continue;
     const intent = rule.intent(message, verb);
     if (isNegated(message.text, verb.index, intent)) {
       return {
@@ -213,6 +232,17 @@ function startOrUnknown(m: Message): Intent {
 
 function listModels(m: Message): Intent {
   return { intent: 'list_models', ...opt('pipeline', m.pipeline) };
+}
+
+/**
+ * "history of churn", "deployment history for churn": what served production when. A run's
+ * history ("run history", "history of #12") and a bare "history" stay questions about runs.
+ */
+function isAliasHistory(m: Message): boolean {
+  if (/\bruns?\b|#\s?\d/i.test(m.text)) return false;
+  return (
+    m.pipeline !== undefined || /\b(?:deploy\w*|production|prod|releases?|alias|serving)\b/i.test(m.text)
+  );
 }
 
 /** "which models…", "what is in production for churn": a question about models, not "train a model". */
@@ -259,12 +289,13 @@ function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V 
 /** Words that are never read as a mistyped pipeline name. */
 const VOCABULARY = new Set(
   `about after again all also and any anything approval approvals approve are available back
-  because been before build built cancel check could current data dataset days deploy deployed
-  details doing does done drift drifting each every failed failing from going hello help here
-  history how info just kick kill last latest launch list look me model models month more my need
-  needs new night now off okay on once only over pending pipeline pipelines please production
-  progress queued recent refresh reject rejected release report retrain revert roll rollback run
-  running runs same second see should show since some start status still stop that the their them
-  then there these they this those today train trigger undo using version versions very want was
+  because been before build built canary cancel check complete could current data dataset days
+  deploy deployed deployment deployments details does doing done drift drifting each every
+  failed failing finish from going hello help here history how info just kick kill last latest
+  launch list look me model models month more my need needs new night now off okay on once
+  only over pending pipeline pipelines please production progress promote queued recent
+  refresh reject rejected release report retrain revert roll rollback run running runs same
+  second see shadow should show since some start status still stop that the their them then
+  there these they this those today train trigger undo using version versions very want was
   week weeks were what when where which while who why will with would yesterday your`.split(/\s+/),
 );

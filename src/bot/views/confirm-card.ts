@@ -87,11 +87,18 @@ function phrase(intent: MutatingIntent): {
       return {
         question:
           intent.version === undefined
-            ? `Roll ${name(intent.pipeline)} back to the previous production version?`
+            ? `Roll ${name(intent.pipeline)} back, undoing the last change to its production model?`
             : `Roll ${name(intent.pipeline)} back to v${intent.version}?`,
         yes: 'Roll back',
         no: 'Cancel',
         style: 'danger',
+      };
+    case 'promote':
+      return {
+        question: `Promote ${name(intent.pipeline)}: finish its canary or shadow deployment, so the candidate serves all traffic?`,
+        yes: 'Promote',
+        no: 'Cancel',
+        style: 'primary',
       };
   }
 }

@@ -24,9 +24,11 @@ const DOES: Partial<Record<Verb, string>> = {
   approve: 'approve a run waiting for a decision (not your own)',
   reject: 'reject it, saying why',
   cancel: 'stop a run that has not finished',
-  models: 'model versions, production marked ⭐',
-  deploy: 'put a registered model version in production',
-  rollback: 'go back to the previous production version (or vN)',
+  models: 'model versions and what they serve: ⭐ production, 🐤 canary, 👥 shadow',
+  deploy: 'put a registered model version in production, by the pipeline’s strategy',
+  rollback: 'undo the last change to production (or go to vN; `--to vN` works too)',
+  promote: 'finish a canary or shadow: its candidate serves all traffic (approvers)',
+  history: 'what served production when, who asked and approved, what was undone',
   drift: 'the latest drift report',
   grant: 'give someone a role (admins)',
   revoke: 'take a role away (admins)',
@@ -92,18 +94,40 @@ export function runsList(runs: readonly RunView[], options: ListOptions = {}): M
   };
 }
 
-/** One model version: `⭐ *churn* v3 · mlp · roc_auc 0.912 · run #12 · 2026-01-02 14:03 UTC`. */
+/** How a version serves, first in its line; production at all of the traffic needs no words. */
+function servingMark(model: ModelView): { mark: string; share: string } {
+  switch (model.serving) {
+    case 'production':
+      return { mark: '⭐', share: model.traffic < 100 ? ` · ${model.traffic}% of traffic` : '' };
+    case 'canary':
+      return { mark: '🐤', share: ` · canary ${model.traffic}%` };
+    case 'shadow':
+      return { mark: '👥', share: ' · shadow' };
+    default:
+      return { mark: '▫️', share: '' };
+  }
+}
+
+/** Production first, then the canary, then the shadow, then the rest. */
+const SERVING_ORDER = ['production', 'canary', 'shadow'] as const;
+const servingRank = (model: ModelView) => {
+  const i = SERVING_ORDER.indexOf(model.serving as (typeof SERVING_ORDER)[number]);
+  return i === -1 ? SERVING_ORDER.length : i;
+};
+
+/** One model version: `⭐ *churn* v3 · 90% of traffic · mlp · roc_auc 0.912 · run #12 · 2026-01-02 14:03 UTC`. */
 function modelLine(model: ModelView): string {
   const metrics = NumberRecord.parse(model.metrics);
   const [name] = orderMetrics(Object.keys(metrics));
   const metric = name === undefined ? '' : ` · ${escapeText(name)} ${formatMetric(metrics[name])}`;
+  const { mark, share } = servingMark(model);
   return (
-    `${model.production ? '⭐' : '▫️'} *${pipelineName(model.pipeline, 60)}* v${model.version}` +
+    `${mark} *${pipelineName(model.pipeline, 60)}* v${model.version}${share}` +
     ` · ${escapeText(truncate(model.modelType, 40))}${metric} · run #${model.run} · ${formatTime(model.createdAt)}`
   );
 }
 
-/** The `models` reply: per pipeline, production first, then newest versions. */
+/** The `models` reply: per pipeline, what serves first (production, canary, shadow), then newest versions. */
 export function modelsList(models: readonly ModelView[], options: ListOptions = {}): Message {
   const { limit = 30, pipeline, command = '/mlops' } = options;
   const of = pipeline ? ` of ${truncate(pipeline, 80)}` : '';
@@ -119,13 +143,15 @@ export function modelsList(models: readonly ModelView[], options: ListOptions = 
   }
   const sorted = [...models].sort(
     (a, b) =>
-      a.pipeline.localeCompare(b.pipeline) ||
-      Number(b.production) - Number(a.production) ||
-      b.version - a.version,
+      a.pipeline.localeCompare(b.pipeline) || servingRank(a) - servingRank(b) || b.version - a.version,
   );
-  const live = models.filter((m) => m.production).length;
+  const count = (serving: ModelView['serving']) => models.filter((m) => m.serving === serving).length;
+  const beside = [
+    count('canary') ? `, ${plural(count('canary'), 'canary', 'canaries')}` : '',
+    count('shadow') ? `, ${count('shadow')} in shadow` : '',
+  ].join('');
   return {
-    text: `${plural(models.length, 'model version')}${of}, ${live} in production`,
+    text: `${plural(models.length, 'model version')}${of}, ${count('production')} in production${beside}`,
     blocks: boundedList(
       `Models${of}`,
       sorted.map(modelLine),
@@ -157,7 +183,7 @@ export function pipelinesList(names: readonly string[], options: Pick<ListOption
 const ROLE_MEANS: Record<string, string> = {
   viewer: 'see runs and models',
   operator: 'also start and cancel runs',
-  approver: 'also approve and reject runs (not your own)',
+  approver: 'also approve and reject runs (not your own), and promote canaries and shadows',
   admin: 'everything, and grant roles',
 };
 

@@ -10,6 +10,7 @@ import { STAGE_OF_STATE, STAGES, type StageName } from '../../workflows/pipeline
 import { isFinal, type RunView } from '../../workflows/run-engine.ts';
 import type { TimelineEntry } from '../../workflows/run-service.ts';
 import { context, header, type Message, section } from './blocks.ts';
+import { deployOutcome } from './deployment.ts';
 import {
   atTime,
   codeBlock,
@@ -24,7 +25,7 @@ import {
 import { LIMITS, truncate } from './limits.ts';
 import { pipelineName, runPurpose, stageTitle, stateEmoji } from './run-state.ts';
 import { stageHeadline } from './stage-report.ts';
-import { deployedVersion, readEvaluate } from './summaries.ts';
+import { readDeploy, readEvaluate } from './summaries.ts';
 
 /** Stages a deploy or rollback run does not run: it ships a model that already exists. */
 const TRAINING_STAGES: readonly StageName[] = STAGES.filter((s) => s !== 'deploy');
@@ -91,11 +92,29 @@ function approvalLine(run: RunView): string {
   return '▫️ Approval';
 }
 
-/** Where a deployed run left production: the version its deploy promoted. */
-function deployedAs(run: RunView): string {
-  const version = deployedVersion(run.summaries.deploy) ?? readEvaluate(run.summaries.evaluate)?.version;
-  if (version !== undefined) return `v${version}`;
-  return run.params.version ? escapeText(truncate(run.params.version, 20)) : 'the new version';
+/**
+ * Where a deployed run left production, from its deploy summary; a run whose summary names
+ * no production version (an older Steward's) is said to have put in production the version
+ * it evaluated or named.
+ */
+function deployedLine(run: RunView, options: RunMessageOptions): string {
+  const since = run.finishedAt ? ` since ${formatTime(run.finishedAt)}` : '';
+  const summary = readDeploy(run.summaries.deploy);
+  if (summary?.production !== undefined) {
+    return deployOutcome(summary, {
+      pipeline: run.pipeline,
+      since,
+      ...(options.command ? { command: options.command } : {}),
+    });
+  }
+  const version = readEvaluate(run.summaries.evaluate)?.version;
+  const as =
+    version !== undefined
+      ? `v${version}`
+      : run.params.version
+        ? escapeText(truncate(run.params.version, 20))
+        : 'the new version';
+  return `🚀 *${pipelineName(run.pipeline)}* ${as} is in production${since}.`;
 }
 
 /** The lines that say how the run ended (or what it waits for). */
@@ -104,9 +123,7 @@ function outcome(run: RunView, options: RunMessageOptions): string[] {
   const command = options.command ?? '/mlops';
   switch (run.state) {
     case 'deployed':
-      return [
-        `🚀 *${name}* ${deployedAs(run)} is in production${run.finishedAt ? ` since ${formatTime(run.finishedAt)}` : ''}.`,
-      ];
+      return [deployedLine(run, options)];
     case 'failed': {
       const error = run.error;
       const where = error?.stage ? ` in *${stageTitle(error.stage)}*` : '';

@@ -7,6 +7,7 @@ import type { KnownBlock } from '@slack/types';
 import type { StageName } from '../../workflows/pipeline-run.machine.ts';
 import type { RunView } from '../../workflows/run-engine.ts';
 import { context, fields, type Message, section, sections } from './blocks.ts';
+import { deployBrief } from './deployment.ts';
 import {
   codeBlock,
   escapeText,
@@ -27,11 +28,11 @@ import { pipelineName, stageTitle } from './run-state.ts';
 import {
   type ChecksSummary,
   checkCounts,
-  deployedVersion,
   type EvaluateSummary,
   type FeaturesSummary,
   type IngestSummary,
   readChecks,
+  readDeploy,
   readEvaluate,
   readFeatures,
   readIngest,
@@ -126,8 +127,8 @@ export function stageHeadline(stage: StageName, summary: unknown): string {
       return s ? evaluateBrief(s) : '';
     }
     case 'deploy': {
-      const version = deployedVersion(summary);
-      return version === undefined ? '' : `production is v${version}`;
+      const s = readDeploy(summary);
+      return s?.production === undefined ? '' : deployBrief(s);
     }
     default:
       return '';

@@ -103,9 +103,28 @@ export const EvaluateSummary = z.object({
 });
 export type EvaluateSummary = z.output<typeof EvaluateSummary>;
 
-/** `{ production: 'v3' }`, written when a deploy makes a version the production one. */
+/** `'v3'` or `3` as a version number; undefined for anything else. */
+const versionNumber = z
+  .union([z.string(), z.number()])
+  .optional()
+  .catch(undefined)
+  .transform((value) => {
+    const n = typeof value === 'number' ? value : Number(String(value ?? '').replace(/^v/i, ''));
+    return value !== undefined && value !== '' && Number.isInteger(n) && n > 0 ? n : undefined;
+  });
+
+/**
+ * What a deploy stage left serving (`DeploySummary` in stages/deploy-plan.ts): production,
+ * and the candidate beside it with the strategy that put it there. Summaries written before
+ * strategies existed hold only `{ production: 'v3' }`: they read as a replace.
+ */
 export const DeploySummary = z.object({
-  production: z.union([z.string(), z.number()]).optional().catch(undefined),
+  production: versionNumber,
+  strategy: z.enum(['replace', 'shadow', 'canary']).catch('replace'),
+  candidate: versionNumber,
+  percent: num,
+  /** Why nothing changed, when nothing did. */
+  unchanged: str,
 });
 export type DeploySummary = z.output<typeof DeploySummary>;
 
@@ -123,13 +142,6 @@ export const readFeatures = read(FeaturesSummary);
 export const readTrain = read(TrainSummary);
 export const readEvaluate = read(EvaluateSummary);
 export const readDeploy = read(DeploySummary);
-
-/** The version number in a deploy summary (`'v3'` or `3`), if any. */
-export function deployedVersion(summary: unknown): number | undefined {
-  const production = readDeploy(summary)?.production;
-  const n = typeof production === 'number' ? production : Number(String(production ?? '').replace(/^v/, ''));
-  return Number.isInteger(n) && n > 0 ? n : undefined;
-}
 
 /** The metric a run is judged on: the production comparison's, else the first one shown. */
 export function headlineMetric(

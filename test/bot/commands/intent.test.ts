@@ -9,7 +9,7 @@ import {
 import { RUN_STATUSES, STATES_OF_STATUS, toRunStatus } from '../../../src/bot/commands/run-status.ts';
 
 describe('Intent schema', () => {
-  it('has the thirteen intents of DESIGN §3', () => {
+  it('has the fifteen intents: DESIGN §3’s thirteen, promote and model_history', () => {
     expect([...INTENT_NAMES].sort()).toEqual(
       [
         'start_run',
@@ -20,8 +20,10 @@ describe('Intent schema', () => {
         'cancel_run',
         'list_pipelines',
         'list_models',
+        'model_history',
         'deploy',
         'rollback',
+        'promote',
         'drift_report',
         'help',
         'unknown',
@@ -57,10 +59,11 @@ describe('Intent schema', () => {
 });
 
 describe('mutating intents', () => {
-  it('are exactly the six that change something', () => {
+  it('are exactly the seven that change something (a history is only read)', () => {
     expect([...MUTATING_INTENTS].sort()).toEqual(
-      ['approve', 'cancel_run', 'deploy', 'reject', 'rollback', 'start_run'].sort(),
+      ['approve', 'cancel_run', 'deploy', 'promote', 'reject', 'rollback', 'start_run'].sort(),
     );
+    expect(isMutating('model_history')).toBe(false);
   });
 
   it('isMutating takes a name or an intent', () => {
@@ -82,6 +85,8 @@ describe('requireFields', () => {
     [{ intent: 'deploy', pipeline: 'churn' }, 'a version'],
     [{ intent: 'deploy', version: 3 }, 'a pipeline'],
     [{ intent: 'rollback', version: 2 }, 'a pipeline'],
+    [{ intent: 'promote' }, 'a pipeline'],
+    [{ intent: 'model_history' }, 'a pipeline'],
     [{ intent: 'run_status' }, 'a run number'],
     [{ intent: 'drift_report' }, 'a pipeline'],
   ] satisfies [Intent, string][])('%j becomes unknown: needs %s', (intent, missing) => {
@@ -97,6 +102,8 @@ describe('requireFields', () => {
     { intent: 'approve', run: 1 },
     { intent: 'deploy', pipeline: 'churn', version: 3 },
     { intent: 'rollback', pipeline: 'churn' },
+    { intent: 'promote', pipeline: 'churn' },
+    { intent: 'model_history', pipeline: 'churn' },
     { intent: 'list_runs' },
     { intent: 'list_models' },
     { intent: 'help' },

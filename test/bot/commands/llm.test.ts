@@ -2,7 +2,7 @@ import { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { AIMessage, HumanMessage, SystemMessage } from '@langchain/core/messages';
 import type { ChatResult } from '@langchain/core/outputs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Intent, isMutating, requireFields } from '../../../src/bot/commands/intent.ts';
+import { INTENT_NAMES, Intent, isMutating, requireFields } from '../../../src/bot/commands/intent.ts';
 import {
   buildIntentMessages,
   createLlmIntentParser,
@@ -67,6 +67,19 @@ describe('LLM intent parser: valid answers', () => {
     expect(parseIntentByRules(text, { pipelines }).intent).toBe('unknown');
     const { result } = await ask(text, [toolCall({ intent: 'start_run', pipeline: 'churn' })]);
     expect(result).toStrictEqual({ intent: { intent: 'start_run', pipeline: 'churn' }, source: 'llm' });
+  });
+
+  it('reads promote and model_history, and the prompt names every intent', async () => {
+    const finish = await ask('make the churn canary the real thing', [
+      toolCall({ intent: 'promote', pipeline: 'churn' }),
+    ]);
+    expect(finish.result).toStrictEqual({ intent: { intent: 'promote', pipeline: 'churn' }, source: 'llm' });
+    const history = await ask('what has housing been serving lately?', [
+      toolCall({ intent: 'model_history', pipeline: 'housing' }),
+    ]);
+    expect(history.result.intent).toStrictEqual({ intent: 'model_history', pipeline: 'housing' });
+    const [system] = buildIntentMessages('x', pipelines);
+    for (const name of INTENT_NAMES) expect(String(system?.content)).toContain(name);
   });
 
   it('canonicalises the pipeline and status names it is given', async () => {

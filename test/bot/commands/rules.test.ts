@@ -62,6 +62,17 @@ describe('parseIntentByRules', () => {
     ['roll back churn', { intent: 'rollback', pipeline: 'churn' }],
     ['rollback churn to v2', { intent: 'rollback', pipeline: 'churn', version: 2 }],
     ['revert housing', { intent: 'rollback', pipeline: 'housing' }],
+    // promote: finishing a canary or shadow; with a version it still names a deploy
+    ['promote churn', { intent: 'promote', pipeline: 'churn' }],
+    ['finish the canary for churn', { intent: 'promote', pipeline: 'churn' }],
+    ['please complete the shadow of housing', { intent: 'promote', pipeline: 'housing' }],
+    ['promote the churn canary to production', { intent: 'promote', pipeline: 'churn' }],
+    // model_history: what served production when
+    ['history of churn', { intent: 'model_history', pipeline: 'churn' }],
+    ['deployment history churn', { intent: 'model_history', pipeline: 'churn' }],
+    ["what's the production history for housing?", { intent: 'model_history', pipeline: 'housing' }],
+    ['show the run history of churn', { intent: 'list_runs', pipeline: 'churn' }],
+    ['history', { intent: 'list_runs' }],
     // drift
     ['is churn drifting', { intent: 'drift_report', pipeline: 'churn' }],
     ['drift report for housing', { intent: 'drift_report', pipeline: 'housing' }],
@@ -90,6 +101,9 @@ describe('parseIntentByRules is conservative with actions', () => {
     ['reject it', '`reject` needs a run number'],
     ['retrain fraud', '`start_run` needs a pipeline'],
     ['is anything drifting?', '`drift_report` needs a pipeline'],
+    ['promote it', '`promote` needs a pipeline'],
+    ['finish the canary', '`promote` needs a pipeline'],
+    ['show the deployment history', '`model_history` needs a pipeline'],
   ])('%j is unknown: %s', (text, reason) => {
     const intent = read(text);
     expect(intent.intent).toBe('unknown');
@@ -100,6 +114,8 @@ describe('parseIntentByRules is conservative with actions', () => {
     "don't deploy churn v3",
     'do not approve #12',
     'never rollback housing',
+    "don't promote churn",
+    'do not finish the canary for churn',
     'we should not retrain churn',
   ])('%j is a negation, not a request', (text) => {
     const intent = read(text);
@@ -182,6 +198,8 @@ describe('rules and grammar agree', () => {
     'deploy churn v3',
     'rollback churn',
     'rollback churn v2',
+    'promote churn',
+    'history churn',
     'drift housing',
   ])('a slash command typed as a sentence: %j', (text) => {
     const parsed = parseCommand(text, { pipelines });

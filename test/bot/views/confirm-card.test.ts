@@ -53,10 +53,15 @@ describe('confirmCard', () => {
       [{ intent: 'deploy', pipeline: 'churn', version: 3 }, 'Deploy *churn* v3 to production?', 'Deploy'],
       [
         { intent: 'rollback', pipeline: 'churn' },
-        'Roll *churn* back to the previous production version?',
+        'Roll *churn* back, undoing the last change to its production model?',
         'Roll back',
       ],
       [{ intent: 'rollback', pipeline: 'churn', version: 2 }, 'Roll *churn* back to v2?', 'Roll back'],
+      [
+        { intent: 'promote', pipeline: 'churn' },
+        'Promote *churn*: finish its canary or shadow deployment, so the candidate serves all traffic?',
+        'Promote',
+      ],
     ];
     for (const [intent, question, yes] of cases) {
       const card = ok(intent);

@@ -51,7 +51,7 @@ describe('lists', () => {
 
   it('models: grouped by pipeline, production first and marked', () => {
     const message = modelsList([
-      modelView({ version: 2, production: false }),
+      modelView({ version: 2, production: false, serving: null, traffic: 0 }),
       modelView({ version: 3, production: true }),
       modelView({ pipeline: 'housing', version: 1, metrics: { rmse: 3.2, mae: 2.1, r2: 0.8 } }),
     ]);
@@ -66,6 +66,24 @@ describe('lists', () => {
       modelView({ pipeline: HUGE_PIPELINE, version: i + 1 }),
     );
     expectWithinLimits(modelsList(many, { limit: 500 }));
+  });
+
+  it('models: which version serves which share of traffic', () => {
+    const message = modelsList([
+      modelView({ version: 2, production: false, serving: null, traffic: 0 }),
+      modelView({ version: 5, production: false, serving: 'shadow', traffic: 0 }),
+      modelView({ version: 4, production: false, serving: 'canary', traffic: 10 }),
+      modelView({ version: 3, production: true, serving: 'production', traffic: 90 }),
+    ]);
+    const lines = allText(message)
+      .split('\n')
+      .filter((l) => l.includes(' v'));
+    expect(lines[0]).toMatch(/^⭐ \*churn\* v3 · 90% of traffic · mlp · roc_auc 0\.910/);
+    expect(lines[1]).toMatch(/^🐤 \*churn\* v4 · canary 10% · mlp/);
+    expect(lines[2]).toMatch(/^👥 \*churn\* v5 · shadow · mlp/);
+    expect(lines[3]).toMatch(/^▫️ \*churn\* v2 · mlp/);
+    expect(message.text).toBe('4 model versions, 1 in production, 1 canary, 1 in shadow');
+    expect(allText(helpMessage())).toContain('⭐ production, 🐤 canary, 👥 shadow');
   });
 
   it('pipelines: sorted names', () => {

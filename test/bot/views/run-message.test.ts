@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runMessage } from '../../../src/bot/views/run-message.ts';
+import type { RunView } from '../../../src/workflows/run-engine.ts';
 import type { TimelineEntry } from '../../../src/workflows/run-service.ts';
 import {
   allText,
@@ -117,6 +118,84 @@ describe('runMessage', () => {
     expect(text).toContain('✅ *Approval* — approved by <@U0BOB> and *carol*');
     expect(text).toContain('✅ *Deploy* — production is v3');
     expect(text).toContain('🚀 *churn* v3 is in production since 2026-01-02 15:10 UTC.');
+  });
+
+  describe('says what a deploy did to production', () => {
+    const deployed = (deploy: unknown, overrides: Partial<RunView> = {}) =>
+      allText(
+        runMessage(
+          runView({
+            kind: 'deploy',
+            params: { version: 'v4' },
+            state: 'deployed',
+            finishedAt: T1,
+            attempts: { deploy: 1 },
+            summaries: { deploy },
+            ...overrides,
+          }),
+        ),
+      );
+
+    it('replace: the version is in production', () => {
+      const text = deployed({ production: 'v4', strategy: 'replace' });
+      expect(text).toContain('🚀 *churn* v4 is in production since 2026-01-02 15:10 UTC.');
+      expect(text).toContain('✅ *Deploy* — production is v4');
+    });
+
+    it('canary: the share beside production, and the commands that finish or end it', () => {
+      const text = deployed({ production: 'v3', strategy: 'canary', candidate: 'v4', percent: 10 });
+      expect(text).toContain(
+        '🐤 *churn* v4 is a canary on 10% of traffic beside v3 since 2026-01-02 15:10 UTC; ' +
+          '`/mlops promote churn` finishes it, `/mlops rollback churn` ends it.',
+      );
+      expect(text).toContain('✅ *Deploy* — v4 is a 10% canary beside v3');
+      expect(text).not.toContain('v3 is in production');
+    });
+
+    it('shadow: beside production, answering no one', () => {
+      const text = deployed({ production: 'v3', strategy: 'shadow', candidate: 'v4' });
+      expect(text).toContain('👥 *churn* v4 runs in shadow beside v3 since 2026-01-02 15:10 UTC');
+      expect(text).toContain('`/mlops promote churn` finishes it, `/mlops rollback churn` ends it.');
+      expect(text).toContain('✅ *Deploy* — v4 runs in shadow beside v3');
+    });
+
+    it('unchanged: what was already serving, and that nothing changed', () => {
+      const text = deployed({
+        production: 'v3',
+        strategy: 'replace',
+        unchanged: 'churn v3 is already in production',
+      });
+      expect(text).toContain('ℹ️ *churn* v3 was already in production; nothing changed.');
+      expect(text).toContain('✅ *Deploy* — nothing changed; production is v3');
+      expect(text).not.toContain('🚀');
+      const canary = deployed({
+        production: 'v3',
+        strategy: 'canary',
+        candidate: 'v4',
+        percent: 10,
+        unchanged: 'churn v4 is already the 10% canary',
+      });
+      expect(canary).toContain(
+        'ℹ️ *churn* v4 was already a canary on 10% of traffic beside v3; nothing changed.',
+      );
+    });
+
+    it('a summary from before strategies, or none, still reads', () => {
+      expect(deployed({ production: 3 })).toContain('🚀 *churn* v3 is in production');
+      expect(deployed({ production: 'v3', strategy: 'blue-green', candidate: 7 })).toContain(
+        '🚀 *churn* v3 is in production',
+      );
+      expect(deployed(undefined, { summaries: {} })).toContain('🚀 *churn* v4 is in production');
+      expectWithinLimits(
+        runMessage(
+          runView({
+            pipeline: HUGE_PIPELINE,
+            state: 'deployed',
+            summaries: { deploy: { production: 'v3', strategy: 'shadow', candidate: 'v4' } },
+          }),
+        ),
+      );
+    });
   });
 
   it('ends rejected with who and why', () => {

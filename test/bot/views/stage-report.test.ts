@@ -82,6 +82,18 @@ describe('stageReport', () => {
   it('deploy: the production version', () => {
     const text = allText(stageReport(runView({ summaries: { deploy: { production: 'v4' } } }), 'deploy'));
     expect(text).toContain('✅ *Deploy* finished for #12 churn\nproduction is v4');
+    const canary = { production: 'v3', strategy: 'canary', candidate: 'v4', percent: 10 };
+    expect(allText(stageReport(runView({ summaries: { deploy: canary } }), 'deploy'))).toContain(
+      'churn\nv4 is a 10% canary beside v3',
+    );
+    const unchanged = {
+      production: 'v3',
+      strategy: 'replace',
+      unchanged: 'churn v3 is already in production',
+    };
+    expect(allText(stageReport(runView({ summaries: { deploy: unchanged } }), 'deploy'))).toContain(
+      'churn\nnothing changed; production is v3',
+    );
   });
 
   it('reports the failure of the stage the run failed in', () => {
