@@ -160,8 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowedHosts: (e.STEWARD_ALLOWED_HOSTS ?? '').split(/[\s,]+/).filter(Boolean),
     logLevel: e.STEWARD_LOG_LEVEL,
     console: e.STEWARD_CONSOLE ?? (e.DATABASE_URL ? 'off' : 'demo'),
-    servingAuth:
-      e.STEWARD_SERVING_AUTH ?? (e.STEWARD_API_TOKEN || !isLoopback(e.HOST) ? 'token' : 'none'),
+    servingAuth: e.STEWARD_SERVING_AUTH ?? (e.STEWARD_API_TOKEN || !isLoopback(e.HOST) ? 'token' : 'none'),
     metricsPort: e.STEWARD_METRICS_PORT,
     leaseMs: Math.round(e.STEWARD_LEASE_SECONDS * 1000),
     shutdownGraceMs: Math.round(e.STEWARD_SHUTDOWN_GRACE_SECONDS * 1000),
