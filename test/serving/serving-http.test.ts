@@ -45,7 +45,7 @@ describe.each(backends())('model serving over HTTP on %s', (backend) => {
       database: h.database,
       log: recordingLogger().logger,
       metrics,
-      cache: { checkMs: 400 },
+      cache: { checkMs: 60_000 }, // swaps come from the notification
       predictionLog: { flushMs: 50 },
     });
     await stack.start();
