@@ -303,6 +303,7 @@ describe.each(backends())('model serving over HTTP on %s', (backend) => {
 
     // KServe's sklearn example: one [N, F] tensor, data nested, without an id or outputs.
     const matrix = await post('/v2/models/kserve/versions/1/infer', {
+      id: 'batch 7 of 9', // not usable as a request id (spaces): echoed all the same
       inputs: [
         {
           name: 'input-0',
@@ -313,6 +314,8 @@ describe.each(backends())('model serving over HTTP on %s', (backend) => {
       ],
     });
     expect(matrix.status).toBe(200);
+    expect(matrix.body.id).toBe('batch 7 of 9');
+    expect((matrix.body.parameters as Json).request_id).not.toBe('batch 7 of 9');
     expect((matrix.body.outputs as Json[]).map((o) => o.name)).toEqual(['predict', 'predict_proba']);
     const matrixProba = (matrix.body.outputs as { data: number[] }[])[1]?.data ?? [];
     expect(matrixProba[1]).toBeCloseTo(p[1] as number, 12);
@@ -448,6 +451,25 @@ describe.each(backends())('model serving over HTTP on %s', (backend) => {
       [1, '"1"'],
     ]);
     expect(labelled.every((r) => r.labeledAt instanceof Date)).toBe(true);
+
+    // Feedback for a prediction still in the write buffer finds it (the buffer is flushed first).
+    const slow = createServingStack({
+      database: h.database,
+      log: recordingLogger().logger,
+      metrics: createMetrics({ processMetrics: false }),
+      predictionLog: { flushMs: 60_000 },
+    });
+    await slow.start();
+    try {
+      await slow.predict({ model: 'feedback', rows, requestId: 'order-78' });
+      expect(slow.predictionLog.pending()).toBe(2);
+      expect(await slow.feedback({ pipeline: 'feedback', requestId: 'order-78', label: 0 })).toEqual({
+        updated: 2,
+        label: '0',
+      });
+    } finally {
+      await slow.stop();
+    }
 
     const unknown = await post('/v1/models/feedback/feedback', { request_id: 'never-seen', label: 1 });
     expect(unknown.status).toBe(404);
