@@ -14,7 +14,9 @@ import { createHealthCheck } from './http/health.ts';
 import { ensureLocalSecret } from './http/local-secret.ts';
 import { createHttpServer } from './http/server.ts';
 import type { Logger } from './log.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 import { createDirectoryCatalog, type PipelineCatalog } from './stages/catalog.ts';
+import { createServingStack, type ServingStack } from './stages/serve/index.ts';
 import { createStageStore, type StageStore } from './stages/store.ts';
 import { type Access, createAccess } from './workflows/access.ts';
 import { type Clock, databaseClock } from './workflows/clock.ts';
@@ -56,6 +58,10 @@ export type App = {
   engine: RunEngine;
   service: RunService;
   worker: StageWorker;
+  /** Steward's Prometheus series, one set per app. */
+  metrics: Metrics;
+  /** Model serving: the model cache, the prediction log and predict; started by `listen`. */
+  serving: ServingStack;
   /** What `principal` may do, checked against the database as each request is made. */
   access(principal: Principal): Access;
   /** Starts the HTTP server and records its port in the data dir lock. */
@@ -153,6 +159,9 @@ export async function openApp(options: AppOptions): Promise<App> {
       ...(chatConsole ? { console: notifierOf(chatConsole.chat) } : {}),
     },
   });
+  const metrics = createMetrics();
+  const serving = createServingStack({ database, log, metrics });
+  let servingStarted = false;
   let server: http.Server | undefined;
 
   return {
@@ -163,6 +172,8 @@ export async function openApp(options: AppOptions): Promise<App> {
     engine,
     service,
     worker,
+    metrics,
+    serving,
     access: (principal) => createAccess({ database, service, roles }, principal),
     async listen() {
       const httpServer = createHttpServer({
@@ -178,7 +189,10 @@ export async function openApp(options: AppOptions): Promise<App> {
         health: createHealthCheck({ database, worker: () => worker.health() }),
         ...(bot?.http ? { slack: bot.http } : {}),
         ...(chatConsole ? { console: chatConsole } : {}),
+        serving: { service: serving, auth: config.servingAuth, metrics },
       });
+      await serving.start();
+      servingStarted = true;
       await bot?.start();
       await chatConsole?.start();
       await new Promise<void>((resolve, reject) => {
@@ -206,6 +220,11 @@ export async function openApp(options: AppOptions): Promise<App> {
       if (bot) await stopWithin(bot, 2000, log);
       await chatConsole?.stop();
       await closing;
+      if (servingStarted) {
+        await serving
+          .stop()
+          .catch((error: Error) => log.warn('serving did not stop cleanly', { error: error.message }));
+      }
       await queue
         .stop()
         .catch((error: Error) => log.warn('job queue did not stop cleanly', { error: error.message }));

@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE' // a body that is not JSON where only JSON is taken
   | 'UNKNOWN_HOST' // a request for a host name Steward does not serve (DNS rebinding)
   | 'STAGE_FAILED' // a stage threw; the run's timeline has the report
+  | 'MODEL_UNAVAILABLE' // a deployed model version cannot be loaded: redeploy or roll back; retrying will not help
   | 'SERVER_UNREACHABLE' // the CLI could not reach a running Steward
   | 'DATABASE_UNREACHABLE'; // DATABASE_URL names a PostgreSQL that does not answer
 
@@ -61,6 +62,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'CONFIG_INVALID':
       return 400;
     case 'DATABASE_UNREACHABLE':
+    case 'MODEL_UNAVAILABLE':
       return 503;
     default:
       return 500;

@@ -6,6 +6,8 @@ import type { Database } from '../db/client.ts';
 import { withoutQueryText } from '../db/database-error.ts';
 import { httpStatusOf, isStewardError, StewardError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import type { ServingService } from '../stages/serve/serving.ts';
 import { type Access, type AccessDeps, createAccess } from '../workflows/access.ts';
 import { createAuthenticator, principalOf } from './auth.ts';
 import { browserGuard, hostRules, jsonOnly } from './guards.ts';
@@ -15,6 +17,7 @@ import { deploymentRoutes } from './routes/deployments.ts';
 import { healthRoutes } from './routes/health.ts';
 import { roleRoutes } from './routes/roles.ts';
 import { runRoutes } from './routes/runs.ts';
+import { servingRoutes } from './routes/serving.ts';
 import { statusRoutes } from './routes/status.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 
@@ -39,6 +42,11 @@ export type HttpDeps = AccessDeps & {
    * @default a database ping only (`createHealthCheck({ database })`)
    */
   health?: () => Promise<HealthReport>;
+  /**
+   * Model serving (`/v1/models/…`, `/v2/…`); without it those routes are not mounted.
+   * `auth` is `STEWARD_SERVING_AUTH`.
+   */
+  serving?: { service: ServingService; auth: 'token' | 'none'; metrics: Pick<Metrics, 'errors'> };
 };
 
 const MAX_BODY = '64kb';
@@ -80,6 +88,10 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     app.use(deps.slack.router);
   }
   app.use(healthRoutes({ health: deps.health ?? createHealthCheck({ database }), version }));
+  if (deps.serving) {
+    const { service, ...serving } = deps.serving;
+    app.use(servingRoutes({ serving: service, ...serving, bearerOf: auth.bearerOf, log, version }));
+  }
   app.use(deps.console ? consolePageRoutes({ auth }) : statusRoutes({ auth, accessOf, version }));
   const api = express.Router();
   api.use(jsonOnly, express.json({ limit: MAX_BODY, type: 'application/json' }), auth.authenticate);

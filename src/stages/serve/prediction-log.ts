@@ -1,0 +1,183 @@
+import { and, eq, lt, sql } from 'drizzle-orm';
+import type { Database } from '../../db/client.ts';
+import { pipelines, predictions, productionModels } from '../../db/schema.ts';
+import type { Logger } from '../../log.ts';
+import type { Metrics } from '../../metrics.ts';
+import { monitoringOf } from './loaded-model.ts';
+
+export type Role = 'production' | 'canary' | 'shadow';
+
+/** One served row as the log keeps it. `features` holds only the transform's input fields. */
+export type LogEntry = {
+  requestId: string;
+  row: number;
+  pipeline: string;
+  version: number;
+  role: Role;
+  features: Record<string, unknown>;
+  prediction: unknown;
+};
+
+export type PredictionLog = {
+  /** Queues rows for writing; never waits. Rows that do not fit the buffer are dropped and counted. */
+  record(entries: readonly LogEntry[]): void;
+  /** Writes everything queued so far. */
+  flush(): Promise<void>;
+  /** Deletes rows older than each pipeline's `monitoring.retention`; the number deleted. */
+  prune(): Promise<number>;
+  /** Starts the periodic writes and pruning (once now, then every `pruneEveryMs`). */
+  start(): void;
+  /** Stops the timers and writes what is still queued. */
+  stop(): Promise<void>;
+  /** Rows queued, not yet written. */
+  pending(): number;
+};
+
+export type PredictionLogOptions = {
+  database: Database;
+  log: Logger;
+  metrics: Pick<Metrics, 'predictionLogDropped' | 'predictionLogWritten'>;
+  /** Rows the buffer holds before new ones are dropped. @default 20000 */
+  capacity?: number;
+  /** Rows per INSERT. @default 500 */
+  batchSize?: number;
+  /** How often queued rows are written. @default 250 */
+  flushMs?: number;
+  /** How often old rows are pruned. @default 3600000 (hourly) */
+  pruneEveryMs?: number;
+  /** At most one warning about dropped rows per this many ms. @default 10000 */
+  warnEveryMs?: number;
+};
+
+/**
+ * The prediction log's writer. Requests hand it rows and go on; it writes them in
+ * batches through a bounded buffer, off the request path, so a slow or absent database
+ * never holds up a prediction. What does not fit is dropped, counted on
+ * `steward_prediction_log_dropped_total` and said in the log (at most every
+ * `warnEveryMs`), never silently.
+ */
+export function createPredictionLog(options: PredictionLogOptions): PredictionLog {
+  const { database, log, metrics } = options;
+  const capacity = options.capacity ?? 20_000;
+  const batchSize = options.batchSize ?? 500;
+  const flushMs = options.flushMs ?? 250;
+  const pruneEveryMs = options.pruneEveryMs ?? 3_600_000;
+  const warnEveryMs = options.warnEveryMs ?? 10_000;
+
+  let buffer: LogEntry[] = [];
+  let writing: Promise<void> | undefined;
+  let flushTimer: NodeJS.Timeout | undefined;
+  let pruneTimer: NodeJS.Timeout | undefined;
+  let lastWarn = Number.NEGATIVE_INFINITY;
+  const unreported = new Map<string, number>();
+
+  function dropped(pipeline: string, rows: number, why: string): void {
+    metrics.predictionLogDropped.inc({ model: pipeline }, rows);
+    unreported.set(pipeline, (unreported.get(pipeline) ?? 0) + rows);
+    const now = Date.now();
+    if (now - lastWarn < warnEveryMs) return;
+    lastWarn = now;
+    log.warn(`prediction log rows dropped: ${why}`, { dropped: Object.fromEntries(unreported), capacity });
+    unreported.clear();
+  }
+
+  async function writeBatch(batch: LogEntry[]): Promise<void> {
+    try {
+      await database.db.insert(predictions).values(batch);
+      const counts = new Map<string, number>();
+      for (const entry of batch) counts.set(entry.pipeline, (counts.get(entry.pipeline) ?? 0) + 1);
+      for (const [model, n] of counts) metrics.predictionLogWritten.inc({ model }, n);
+    } catch (error) {
+      log.error('prediction log write failed', { rows: batch.length, error });
+      const counts = new Map<string, number>();
+      for (const entry of batch) counts.set(entry.pipeline, (counts.get(entry.pipeline) ?? 0) + 1);
+      for (const [model, n] of counts) dropped(model, n, 'the database refused a batch');
+    }
+  }
+
+  /** Writes batches until the buffer is empty; one writer at a time. */
+  function drain(): Promise<void> {
+    writing ??= (async () => {
+      try {
+        while (buffer.length > 0) {
+          const batch = buffer.slice(0, batchSize);
+          buffer = buffer.slice(batch.length);
+          await writeBatch(batch);
+        }
+      } finally {
+        writing = undefined;
+      }
+    })();
+    return writing;
+  }
+
+  async function prune(): Promise<number> {
+    const db = database.db;
+    const names = new Set<string>();
+    for (const r of await db.select({ name: pipelines.name }).from(pipelines)) names.add(r.name);
+    for (const r of await db.select({ name: productionModels.pipeline }).from(productionModels)) {
+      names.add(r.name);
+    }
+    let deleted = 0;
+    for (const pipeline of names) {
+      const { retention } = await monitoringOf(db, pipeline, log);
+      const gone = await db
+        .delete(predictions)
+        .where(
+          and(
+            eq(predictions.pipeline, pipeline),
+            lt(predictions.createdAt, sql`now() - make_interval(secs => ${retention / 1000})`),
+          ),
+        )
+        .returning({ id: predictions.id });
+      deleted += gone.length;
+    }
+    if (deleted > 0) log.info('prediction log pruned', { deleted });
+    return deleted;
+  }
+
+  const pruneQuietly = () =>
+    prune().catch((error: unknown) => log.warn('prediction log pruning failed', { error }));
+
+  return {
+    record(entries) {
+      const room = capacity - buffer.length;
+      if (entries.length <= room) buffer.push(...entries);
+      else {
+        if (room > 0) buffer.push(...entries.slice(0, room));
+        const counts = new Map<string, number>();
+        for (const entry of entries.slice(Math.max(0, room))) {
+          counts.set(entry.pipeline, (counts.get(entry.pipeline) ?? 0) + 1);
+        }
+        for (const [pipeline, n] of counts) dropped(pipeline, n, 'the write buffer is full');
+      }
+      if (buffer.length >= batchSize && !writing) void drain();
+    },
+    async flush() {
+      while (writing || buffer.length > 0) await drain();
+    },
+    prune,
+    start() {
+      if (flushTimer) return;
+      flushTimer = setInterval(() => {
+        if (buffer.length > 0 && !writing) void drain();
+      }, flushMs);
+      flushTimer.unref();
+      void pruneQuietly();
+      pruneTimer = setInterval(() => void pruneQuietly(), pruneEveryMs);
+      pruneTimer.unref();
+    },
+    async stop() {
+      clearInterval(flushTimer);
+      clearInterval(pruneTimer);
+      flushTimer = undefined;
+      pruneTimer = undefined;
+      while (writing || buffer.length > 0) await drain();
+      if (unreported.size > 0) {
+        log.warn('prediction log rows dropped', { dropped: Object.fromEntries(unreported), capacity });
+        unreported.clear();
+      }
+    },
+    pending: () => buffer.length,
+  };
+}
