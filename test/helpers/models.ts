@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { type AliasState, lockAlias, setAlias as moveAlias } from '../../src/db/alias-repo.ts';
 import type { Database } from '../../src/db/client.ts';
 import { datasets, modelVersions, pipelines, runs } from '../../src/db/schema.ts';
 import { packJson } from '../../src/stages/data/serialize.ts';
@@ -7,7 +7,6 @@ import type { Table } from '../../src/stages/data/table.ts';
 import { encodeTarget } from '../../src/stages/features/target.ts';
 import { applyTransform, fitTransform } from '../../src/stages/features/transform.ts';
 import type { FeatureTransform } from '../../src/stages/features/transform-schema.ts';
-import { MODELS_CHANNEL } from '../../src/stages/serve/model-cache.ts';
 import { fitModel } from '../../src/stages/train/fit-model.ts';
 
 /** Two real churn models on one transform: gradient boosting and logistic regression, as JSON. */
@@ -134,23 +133,28 @@ export type AliasChange = {
 };
 
 /**
- * Sets the production alias as the deploy side does: upsert, generation bumped, and
- * `pg_notify('steward_models', pipeline)` in the same transaction.
+ * Moves the production alias as a deploy does (`lockAlias` + `setAlias`: history entry,
+ * generation bumped, `pg_notify('steward_models', pipeline)` in one transaction).
  */
 export async function setAlias(database: Database, pipeline: string, change: AliasChange): Promise<void> {
   const strategy = change.strategy ?? 'replace';
-  const candidate = strategy === 'replace' ? null : (change.candidate ?? null);
-  const percent = change.canaryPercent ?? null;
-  const key = change.canaryKey ?? null;
+  const next: AliasState = {
+    version: change.version,
+    runId: change.runId,
+    strategy,
+    candidate: strategy === 'replace' ? null : (change.candidate ?? null),
+    canaryPercent: change.canaryPercent ?? null,
+    canaryKey: change.canaryKey ?? null,
+  };
   await database.db.transaction(async (tx) => {
-    await tx.execute(sql`
-      insert into production_models (pipeline, version, run_id, strategy, candidate, canary_percent, canary_key, generation)
-      values (${pipeline}, ${change.version}, ${change.runId}, ${strategy}, ${candidate}, ${percent}, ${key}, 1)
-      on conflict (pipeline) do update set
-        version = excluded.version, run_id = excluded.run_id, strategy = excluded.strategy,
-        candidate = excluded.candidate, canary_percent = excluded.canary_percent,
-        canary_key = excluded.canary_key, generation = production_models.generation + 1,
-        updated_at = now()`);
-    await tx.execute(sql`select pg_notify(${MODELS_CHANNEL}, ${pipeline})`);
+    const before = await lockAlias(tx, pipeline);
+    await moveAlias(
+      tx,
+      pipeline,
+      before,
+      next,
+      { action: 'deploy', runId: change.runId, actor: 'test', approvedBy: [] },
+      new Date(),
+    );
   });
 }

@@ -1,4 +1,5 @@
 import { eq, inArray } from 'drizzle-orm';
+import { MODELS_CHANNEL } from '../../db/alias-repo.ts';
 import type { Database } from '../../db/client.ts';
 import { productionModels } from '../../db/schema.ts';
 import { isStewardError, StewardError } from '../../errors.ts';
@@ -7,7 +8,6 @@ import type { MonitoringSpec } from '../spec.ts';
 import { disposeModel, type LoadedModel, loadModelVersion, monitoringOf } from './loaded-model.ts';
 
 /** The channel the deploy side NOTIFYs (payload: the pipeline) whenever an alias changes. */
-export const MODELS_CHANNEL = 'steward_models';
 
 export type Strategy = 'replace' | 'shadow' | 'canary';
 
