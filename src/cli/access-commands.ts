@@ -66,7 +66,9 @@ export async function accessCommand(
     if (sub === 'create') {
       if (!arg) return usage('write `steward token create <user> [--name laptop] [--scope predict]`');
       if (scope !== undefined && !TOKEN_SCOPES.includes(scope as TokenScope)) {
-        return usage(`--scope is ${TOKEN_SCOPES.join(' or ')}; predict limits a token to the serving endpoints`);
+        return usage(
+          `--scope is ${TOKEN_SCOPES.join(' or ')}; predict limits a token to the serving endpoints`,
+        );
       }
       return withAccess(async (access) => {
         const created = await access.createToken({

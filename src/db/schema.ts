@@ -249,10 +249,7 @@ export const productionModels = pgTable(
   },
   (t) => [
     check('production_models_strategy', sql`${t.strategy} in ('replace', 'shadow', 'canary')`),
-    check(
-      'production_models_candidate',
-      sql`(${t.strategy} = 'replace') = (${t.candidate} is null)`,
-    ),
+    check('production_models_candidate', sql`(${t.strategy} = 'replace') = (${t.candidate} is null)`),
   ],
 );
 
