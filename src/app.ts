@@ -11,7 +11,8 @@ import { type Database, migrateDatabase, openDatabase } from './db/client.ts';
 import { grantRole } from './db/runs-repo.ts';
 import { StewardError } from './errors.ts';
 import { createHealthCheck } from './http/health.ts';
-import { ensureLocalSecret } from './http/local-secret.ts';
+import { ensureLocalSecret, readLocalSecret } from './http/local-secret.ts';
+import { createMetricsServer } from './http/metrics-server.ts';
 import { createHttpServer } from './http/server.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -24,6 +25,7 @@ import { API_USER, LOCAL_USER, type Principal } from './workflows/identity.ts';
 import { createJobQueue, type JobQueue } from './workflows/jobs.ts';
 import { createRoleService } from './workflows/role-service.ts';
 import { createRunEngine, type RunEngine } from './workflows/run-engine.ts';
+import { addRunGauges } from './workflows/run-gauges.ts';
 import { createRunService, type RunService } from './workflows/run-service.ts';
 import { createThreadExecutor, type StageExecutor } from './workflows/stage-executor.ts';
 import { createStageWorker, type StageWorker } from './workflows/stage-worker.ts';
@@ -48,6 +50,8 @@ export type AppOptions = {
   /** @default the `*.yaml` specs in config.pipelinesDir */
   catalog?: PipelineCatalog;
   clock?: Clock;
+  /** Where this app's series are recorded. @default a new registry (`createMetrics()`) */
+  metrics?: Metrics;
 };
 
 export type App = {
@@ -58,7 +62,7 @@ export type App = {
   engine: RunEngine;
   service: RunService;
   worker: StageWorker;
-  /** Steward's Prometheus series, one set per app. */
+  /** Steward's Prometheus series, one set per app: `GET /metrics` renders them. */
   metrics: Metrics;
   /** Model serving: the model cache, the prediction log and predict; started by `listen`. */
   serving: ServingStack;
@@ -66,6 +70,8 @@ export type App = {
   access(principal: Principal): Access;
   /** Starts the HTTP server and records its port in the data dir lock. */
   listen(): Promise<http.Server>;
+  /** Serves `/healthz` and `/metrics` alone on config.metricsPort (`steward worker`); logs the port. */
+  listenMetrics(): Promise<http.Server>;
   /** Stops the worker (releasing running stages after `graceMs`), the server, the queue and the database. */
   close(graceMs?: number): Promise<void>;
 };
@@ -95,6 +101,8 @@ export async function openApp(options: AppOptions): Promise<App> {
     await database.close();
     throw error;
   }
+  const metrics = options.metrics ?? createMetrics();
+  addRunGauges({ metrics, database, jobs, log: log.child({ part: 'metrics' }) });
   const catalog = options.catalog ?? createDirectoryCatalog(config.pipelinesDir);
   const slackOn = slackEnabled(config);
   const clock = options.clock ?? databaseClock;
@@ -107,6 +115,7 @@ export async function openApp(options: AppOptions): Promise<App> {
     log: log.child({ part: 'engine' }),
     dataRoots: config.dataRoots,
     ...(extraParams ? { extraParams } : {}),
+    metrics,
   });
   const service = createRunService({ database, engine, catalog, clock });
   const roles = createRoleService({ database });
@@ -154,15 +163,16 @@ export async function openApp(options: AppOptions): Promise<App> {
     workerId: `${os.hostname()}:${process.pid}`,
     concurrency: config.concurrency,
     leaseMs: config.leaseMs,
+    metrics,
     notifiers: {
       ...(bot ? { slack: notifierOf(bot.chat) } : {}),
       ...(chatConsole ? { console: notifierOf(chatConsole.chat) } : {}),
     },
   });
-  const metrics = createMetrics();
   const serving = createServingStack({ database, log, metrics });
   let servingStarted = false;
   let server: http.Server | undefined;
+  let metricsServer: http.Server | undefined;
 
   return {
     config,
@@ -187,6 +197,8 @@ export async function openApp(options: AppOptions): Promise<App> {
         ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
         allowedHosts: config.allowedHosts,
         health: createHealthCheck({ database, worker: () => worker.health() }),
+        metrics,
+        metricsAuth: config.metricsAuth,
         ...(bot?.http ? { slack: bot.http } : {}),
         ...(chatConsole ? { console: chatConsole } : {}),
         serving: { service: serving, auth: config.servingAuth, metrics },
@@ -213,13 +225,51 @@ export async function openApp(options: AppOptions): Promise<App> {
       if (address && typeof address === 'object') database.lock?.setPort(address.port);
       return httpServer;
     },
+    async listenMetrics() {
+      const localSecret = readLocalSecret(config.dataDir);
+      const httpServer = createMetricsServer({
+        database,
+        metrics,
+        log: log.child({ part: 'metrics' }),
+        version: VERSION,
+        health: createHealthCheck({ database, worker: () => worker.health() }),
+        auth: config.metricsAuth,
+        ...(config.apiToken ? { apiToken: config.apiToken } : {}),
+        ...(localSecret ? { localSecret } : {}),
+        ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+        allowedHosts: config.allowedHosts,
+      });
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', (error: NodeJS.ErrnoException) =>
+          reject(
+            error.code === 'EADDRINUSE'
+              ? new StewardError(
+                  'CONFIG_INVALID',
+                  `port ${config.metricsPort} on ${config.host} is in use; set STEWARD_METRICS_PORT to another one (0 picks a free one)`,
+                )
+              : error,
+          ),
+        );
+        httpServer.listen(config.metricsPort, config.host, () => resolve());
+      });
+      metricsServer = httpServer;
+      const address = httpServer.address();
+      const port = address && typeof address === 'object' ? address.port : config.metricsPort;
+      log.info('metrics and health served', { url: `http://${config.host}:${port}`, port });
+      return httpServer;
+    },
     async close(graceMs = 10_000) {
       const closing = server ? new Promise((resolve) => server?.close(resolve)) : Promise.resolve();
       server?.closeAllConnections();
+      const closingMetrics = metricsServer
+        ? new Promise((resolve) => metricsServer?.close(resolve))
+        : Promise.resolve();
+      metricsServer?.closeAllConnections();
       await worker.stop(graceMs);
       if (bot) await stopWithin(bot, 2000, log);
       await chatConsole?.stop();
       await closing;
+      await closingMetrics;
       if (servingStarted) {
         await serving
           .stop()

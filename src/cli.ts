@@ -430,6 +430,18 @@ async function serve(
   } catch (error) {
     return fail(io, error);
   }
+  if (command === 'worker') {
+    // Bound before any job is claimed: a port in use stops the worker while it holds nothing.
+    try {
+      const server = await app.listenMetrics();
+      const address = server.address();
+      const port = address && typeof address === 'object' ? address.port : config.metricsPort;
+      io.err(`Steward ${VERSION} worker: /healthz and /metrics on http://${config.host}:${port}`);
+    } catch (error) {
+      await app.close(0);
+      return fail(io, error);
+    }
+  }
   app.worker.start();
   if (command === 'start') {
     try {

@@ -61,6 +61,7 @@ const Env = z.object({
   ),
   STEWARD_CONSOLE: z.enum(['off', 'on', 'demo'], { error: 'must be off, on or demo' }).optional(),
   STEWARD_SERVING_AUTH: z.enum(['token', 'none'], { error: 'must be token or none' }).optional(),
+  STEWARD_METRICS_AUTH: z.enum(['token', 'none'], { error: 'must be token or none' }).optional(),
   /** Where `steward worker` serves /healthz and /metrics. */
   STEWARD_METRICS_PORT: z.coerce
     .number({ error: 'must be a port number, 0-65535' })
@@ -114,7 +115,13 @@ export type Config = {
    * STEWARD_API_TOKEN is set or Steward listens beyond loopback, `none` otherwise.
    */
   servingAuth: 'token' | 'none';
-  /** `steward worker`'s /healthz and /metrics port. */
+  /**
+   * Whether `GET /metrics` needs a bearer token. Unset, `token` whenever STEWARD_API_TOKEN
+   * is set or Steward listens beyond loopback, `none` otherwise; decided apart from
+   * `servingAuth`, so opening the prediction endpoints does not open the metrics.
+   */
+  metricsAuth: 'token' | 'none';
+  /** `steward worker`'s /healthz and /metrics port; 0 picks a free one. @default 9464 */
   metricsPort: number;
   leaseMs: number;
   shutdownGraceMs: number;
@@ -161,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.STEWARD_LOG_LEVEL,
     console: e.STEWARD_CONSOLE ?? (e.DATABASE_URL ? 'off' : 'demo'),
     servingAuth: e.STEWARD_SERVING_AUTH ?? (e.STEWARD_API_TOKEN || !isLoopback(e.HOST) ? 'token' : 'none'),
+    metricsAuth: e.STEWARD_METRICS_AUTH ?? (e.STEWARD_API_TOKEN || !isLoopback(e.HOST) ? 'token' : 'none'),
     metricsPort: e.STEWARD_METRICS_PORT,
     leaseMs: Math.round(e.STEWARD_LEASE_SECONDS * 1000),
     shutdownGraceMs: Math.round(e.STEWARD_SHUTDOWN_GRACE_SECONDS * 1000),

@@ -8,7 +8,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
  */
 export type Metrics = {
   registry: Registry;
-  /** Wall time of a stage attempt, by pipeline, stage and how it ended (done, failed, released). */
+  /** Wall time of a stage attempt, by pipeline, stage and how it ended (done, failed, released, lost). */
   stageDuration: Histogram<'pipeline' | 'stage' | 'outcome'>;
   /** Events applied to runs, by event type. */
   eventsApplied: Counter<'type'>;
@@ -36,7 +36,14 @@ const PREDICT_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 
 export function createMetrics({ processMetrics = true }: { processMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
-  if (processMetrics) collectDefaultMetrics({ register: registry, prefix: 'steward_' });
+  if (processMetrics) {
+    collectDefaultMetrics({ register: registry, prefix: 'steward_' });
+    // Gauges named like counters, which `promtool check metrics` refuses; each is the sum of
+    // the by-type gauge without the suffix (steward_nodejs_active_handles{type}, …).
+    for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total']) {
+      registry.removeSingleMetric(`steward_nodejs_${name}`);
+    }
+  }
   const registers = [registry];
   return {
     registry,

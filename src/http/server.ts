@@ -15,6 +15,7 @@ import { createHealthCheck, type HealthReport } from './health.ts';
 import { consoleApiRoutes, consolePageRoutes } from './routes/console.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
 import { healthRoutes } from './routes/health.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 import { roleRoutes } from './routes/roles.ts';
 import { runRoutes } from './routes/runs.ts';
 import { servingRoutes } from './routes/serving.ts';
@@ -47,6 +48,10 @@ export type HttpDeps = AccessDeps & {
    * `auth` is `STEWARD_SERVING_AUTH`.
    */
   serving?: { service: ServingService; auth: 'token' | 'none'; metrics: Pick<Metrics, 'errors'> };
+  /** Steward's series: `GET /metrics` renders them, and every error answered is counted. Without it, no `/metrics`. */
+  metrics?: Metrics;
+  /** Whether `GET /metrics` needs a bearer token (config `metricsAuth`). @default 'token' */
+  metricsAuth?: 'token' | 'none';
 };
 
 const MAX_BODY = '64kb';
@@ -92,6 +97,10 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     const { service, ...serving } = deps.serving;
     app.use(servingRoutes({ serving: service, ...serving, bearerOf: auth.bearerOf, log, version }));
   }
+  if (deps.metrics) {
+    const { registry } = deps.metrics;
+    app.use(metricsRoutes({ registry, auth: deps.metricsAuth ?? 'token', bearerOf: auth.bearerOf }));
+  }
   app.use(deps.console ? consolePageRoutes({ auth }) : statusRoutes({ auth, accessOf, version }));
   const api = express.Router();
   api.use(jsonOnly, express.json({ limit: MAX_BODY, type: 'application/json' }), auth.authenticate);
@@ -101,8 +110,23 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.use((req: Request) => {
     throw new StewardError('NOT_FOUND', `no route for ${req.method} ${req.path}`);
   });
-  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+  app.use(answerErrors({ log, ...(deps.metrics ? { metrics: deps.metrics } : {}) }));
+  return app;
+}
+
+/** Steward's HTTP server: the application of `createHttpApp` on a node:http server. */
+export function createHttpServer(deps: HttpDeps): http.Server {
+  return http.createServer(createHttpApp(deps));
+}
+
+/**
+ * The last handler: a StewardError becomes its status code and `{ error: { code, message } }`,
+ * anything else a logged 500 `INTERNAL`; each is counted in `steward_errors_total` by code.
+ */
+export function answerErrors({ log, metrics }: { log: Logger; metrics?: Pick<Metrics, 'errors'> }) {
+  return (error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const known = asStewardError(error);
+    metrics?.errors.inc({ code: known?.code ?? 'INTERNAL' });
     if (known) {
       res.status(httpStatusOf(known.code)).json({ error: { code: known.code, message: known.message } });
       return;
@@ -113,13 +137,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     res
       .status(500)
       .json({ error: { code: 'INTERNAL', message: 'internal error; the server log has the details' } });
-  });
-  return app;
-}
-
-/** Steward's HTTP server: the application of `createHttpApp` on a node:http server. */
-export function createHttpServer(deps: HttpDeps): http.Server {
-  return http.createServer(createHttpApp(deps));
+  };
 }
 
 /** StewardErrors as they are; the body parser's refusals (bad JSON, too large) as theirs. */

@@ -47,6 +47,11 @@ export type JobQueue = {
   /** Withdraws a job that is not running yet, so no worker fetches it. */
   cancel(queue: QueueName, id: string, db?: SqlExecutor): Promise<void>;
   fail(queue: QueueName, id: string, reason: string, db?: SqlExecutor): Promise<void>;
+  /**
+   * Jobs due and not yet claimed (created or retry, start time passed), by queue, every
+   * queue named (0 when empty). A deadline scheduled for tomorrow is not waiting yet.
+   */
+  waiting(): Promise<Record<QueueName, number>>;
   stop(): Promise<void>;
 };
 
@@ -109,6 +114,20 @@ export async function createJobQueue({ database, log, supervise }: JobQueueOptio
     complete: (queue, id, db) => boss.complete(queue, id, NO_DATA, db ? { db } : {}),
     cancel: (queue, id, db) => boss.cancel(queue, id, db ? { db } : {}),
     fail: (queue, id, reason, db) => boss.fail(queue, id, { reason }, db ? { db } : {}),
+    async waiting() {
+      const names = Object.values(QUEUE);
+      const { rows } = await database.executor.executeSql(
+        `select name, count(*) as n from pgboss.job
+          where name in (${names.map((_, i) => `$${i + 1}`).join(', ')})
+            and state in ('created', 'retry') and start_after <= now()
+          group by name`,
+        names,
+      );
+      const depth = Object.fromEntries(names.map((name) => [name, 0])) as Record<QueueName, number>;
+      // count(*) is a string on pg and a number on PGlite.
+      for (const row of rows as { name: QueueName; n: string | number }[]) depth[row.name] = Number(row.n);
+      return depth;
+    },
     stop: () => boss.stop({ graceful: false, wait: true }),
   };
 }

@@ -16,6 +16,7 @@ import {
 import { approvals, pipelines, runs, stageAttempts } from '../db/schema.ts';
 import { StewardError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
 import type { PipelineCatalog } from '../stages/catalog.ts';
 import { checkSourceRoots } from '../stages/data/data-roots.ts';
 import { parseRunParams } from '../stages/run-params.ts';
@@ -127,6 +128,8 @@ export type RunEngineDeps = {
    * module declares them (its `runParams` export). @default none
    */
   extraParams?: (name: string) => boolean;
+  /** Counts each event applied, by type, once it has committed (not duplicates or refusals). */
+  metrics?: Pick<Metrics, 'eventsApplied'>;
 };
 
 export type EngineTestHooks = {
@@ -179,11 +182,13 @@ export function createRunEngine({
   dataRoots,
   testHooks,
   extraParams,
+  metrics,
 }: RunEngineDeps): RunEngine {
   const listeners = new Set<(result: Extract<ApplyResult, { status: 'applied' }>) => void>();
 
-  function announce(result: ApplyResult): ApplyResult {
+  function announce(result: ApplyResult, type: RunEvent['type']): ApplyResult {
     if (result.status !== 'applied') return result;
+    metrics?.eventsApplied.inc({ type });
     for (const listener of listeners) {
       try {
         listener(result);
@@ -363,16 +368,16 @@ export function createRunEngine({
     fn: (tx: Tx, apply: (request: ApplyRequest) => Promise<ApplyResult>) => Promise<T>,
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const applied: ApplyResult[] = [];
+      const applied: [ApplyResult, RunEvent['type']][] = [];
       try {
         const value = await database.db.transaction((tx) =>
           fn(tx, async (request) => {
             const result = await applyIn(tx, request);
-            applied.push(result);
+            applied.push([result, request.event.type]);
             return result;
           }),
         );
-        for (const result of applied) announce(result);
+        for (const [result, type] of applied) announce(result, type);
         return value;
       } catch (error) {
         // Two senders of the same key raced: the loser's idempotency check ran on a snapshot
@@ -493,7 +498,7 @@ export function createRunEngine({
         if (!request.requestKey || !isUniqueViolation(error, 'runs_request_key')) throw error;
         result = await create();
       }
-      if (submitted) announce(submitted);
+      if (submitted) announce(submitted, 'run.submitted');
       log.info(result.created ? 'run created' : 'run already exists for request', {
         run: result.run.number,
         pipeline: spec.name,

@@ -2,6 +2,7 @@ import type { ChatSurface } from '../db/chat-outbox.ts';
 import type { Database } from '../db/client.ts';
 import { loggableError } from '../db/database-error.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
 import { noStore, type StageStore } from '../stages/store.ts';
 import { type Clock, databaseClock } from './clock.ts';
 import type { JobHandler } from './handlers/attempts.ts';
@@ -43,6 +44,8 @@ export type StageWorkerDeps = {
   progressEveryMs?: number;
   /** Seconds before a failed chat delivery is retried. @default 2 s, 4 s … 5 min */
   chatBackoff?: (failures: number) => number;
+  /** Where stage attempts are measured (`steward_stage_duration_seconds`) and failed ones counted. */
+  metrics?: Pick<Metrics, 'stageDuration' | 'errors'>;
 };
 
 export type WorkerHealth = {

@@ -1,5 +1,6 @@
 import { grantRole } from '../../src/db/runs-repo.ts';
 import { silentLogger } from '../../src/log.ts';
+import type { Metrics } from '../../src/metrics.ts';
 import { createMemoryCatalog } from '../../src/stages/catalog.ts';
 import { PipelineSpec } from '../../src/stages/spec.ts';
 import type { StageName, StageRequest, StageSet } from '../../src/stages/stage.ts';
@@ -45,6 +46,8 @@ export async function engineHarness(
     stages?: StageSet;
     store?: StageStore;
     testHooks?: EngineTestHooks;
+    /** Recorded by the engine (events applied) and the worker (stage attempts). */
+    metrics?: Metrics;
   } = {},
 ): Promise<EngineHarness> {
   const t = await testDatabase(backend);
@@ -56,6 +59,7 @@ export async function engineHarness(
     ...(options.testHooks ? { testHooks: options.testHooks } : {}),
     extraParams: runParams,
     log: silentLogger,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   const worker = createStageWorker({
     database: t.database,
@@ -66,6 +70,7 @@ export async function engineHarness(
     log: silentLogger,
     workerId: 'test-worker',
     concurrency: 4,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   for (const [userId, role] of [
     ['alice', 'operator'],

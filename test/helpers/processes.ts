@@ -17,7 +17,7 @@ const STAGES = new URL('../fixtures/test-stages.ts', import.meta.url);
 
 /**
  * The environment of a `steward` process test: a fresh data dir, the test pipelines, a
- * two-second lease, and on PostgreSQL a database of its own. `cleanup` removes both.
+ * two-second lease, free ports, and on PostgreSQL a database of its own. `cleanup` removes both.
  */
 export async function processEnv(
   backend: Backend,
@@ -30,6 +30,7 @@ export async function processEnv(
     STEWARD_LEASE_SECONDS: '2',
     STEWARD_LOG_LEVEL: 'info',
     PORT: '0',
+    STEWARD_METRICS_PORT: '0',
     DATABASE_URL: '',
     ...extra,
   };

@@ -4,6 +4,7 @@ import { databaseCause, loggableError, withoutQueryText } from '../../db/databas
 import { findRun, runState, stageAttemptsOf } from '../../db/runs-repo.ts';
 import { stageAttempts } from '../../db/schema.ts';
 import type { Logger } from '../../log.ts';
+import type { Metrics } from '../../metrics.ts';
 import {
   isFatal,
   readableMessage,
@@ -35,6 +36,8 @@ export type StageRunnerDeps = {
   progressEveryMs: number;
   /** Claim only this run's stage jobs (`steward run --wait` on an otherwise idle embedded database). */
   onlyRun?: string;
+  /** Observes each attempt's wall time by how it ended, and counts failed attempts as `STAGE_FAILED` errors. */
+  metrics?: Pick<Metrics, 'stageDuration' | 'errors'>;
 };
 
 export type StageRunner = JobHandler & {
@@ -49,6 +52,8 @@ type Claim = AttemptRef & { jobId: string };
 /** How long an attempt handed back to another Steward version waits before it is due again. */
 const HAND_BACK_SECONDS = 30;
 type Abort = 'shutdown' | 'lost' | 'superseded';
+/** How an attempt that started ended: the `outcome` label of `steward_stage_duration_seconds`. */
+type Outcome = 'done' | 'failed' | 'released' | 'lost';
 
 /**
  * Claims stage jobs and runs them: the lease and the job are taken in one transaction, the
@@ -227,6 +232,13 @@ export function createStageRunner(deps: StageRunnerDeps): StageRunner {
     const stageLog = log.child({ runId: c.runId, stage: c.stage, attempt: c.attempt });
     let heartbeat: NodeJS.Timeout | undefined;
     const t0 = performance.now();
+    // Known once the run took the start: attempts handed back or no longer wanted never ran.
+    let pipeline: string | undefined;
+    const ended = (outcome: Outcome) => {
+      if (pipeline === undefined) return;
+      const labels = { pipeline, stage: c.stage, outcome };
+      deps.metrics?.stageDuration.observe(labels, (performance.now() - t0) / 1000);
+    };
     try {
       const started = await engine.apply(
         systemEvent(
@@ -249,6 +261,7 @@ export function createStageRunner(deps: StageRunnerDeps): StageRunner {
         await finish(c, 'released', `not started: ${started.message}`);
         return;
       }
+      pipeline = started.run.pipeline;
       heartbeat = setInterval(() => void beat(c, controller, stageLog), deps.heartbeatMs);
       const request = await requestFor(c);
       stageLog.info('stage started', { run: request.run.number });
@@ -258,16 +271,23 @@ export function createStageRunner(deps: StageRunnerDeps): StageRunner {
       });
       clearInterval(heartbeat);
       const accepted = await reportDone(c, request, result);
+      ended(accepted ? 'done' : 'released');
       stageLog.info(accepted ? 'stage done' : 'stage result not taken', {
         ms: Math.round(performance.now() - t0),
       });
     } catch (error) {
       clearInterval(heartbeat);
-      await reportFailure(c, controller, error, stageLog);
+      await reportFailure(c, controller, error, stageLog, ended);
     }
   }
 
-  async function reportFailure(c: Claim, controller: AbortController, error: unknown, stageLog: Logger) {
+  async function reportFailure(
+    c: Claim,
+    controller: AbortController,
+    error: unknown,
+    stageLog: Logger,
+    ended: (outcome: Outcome) => void,
+  ) {
     const reason = controller.signal.reason as Abort | undefined;
     if (reason === 'shutdown') {
       await finish(c, 'released', 'released: worker shutting down', {
@@ -277,12 +297,14 @@ export function createStageRunner(deps: StageRunnerDeps): StageRunner {
         cause: 'released',
         error: `worker ${workerId} shut down during the stage; the attempt was released`,
       });
+      ended('released');
       stageLog.info('stage released on shutdown');
       return;
     }
     if (reason || error instanceof StageAbortedError) {
       // Lost (the reaper already reported it) or superseded (the run moved on): just let go.
       await finish(c, 'released', `aborted: ${reason ?? (error as Error).message}`);
+      ended(reason === 'lost' ? 'lost' : 'released');
       stageLog.info('stage aborted', { reason: reason ?? (error as Error).message });
       return;
     }
@@ -295,6 +317,8 @@ export function createStageRunner(deps: StageRunnerDeps): StageRunner {
       cause: fatal ? 'fatal' : 'error',
       error: message,
     });
+    deps.metrics?.errors.inc({ code: 'STAGE_FAILED' });
+    ended('failed');
   }
 
   /** Progress events, at most one per `progressEveryMs` per attempt; losing one is harmless. */
