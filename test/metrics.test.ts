@@ -5,10 +5,12 @@ import { loadConfig } from '../src/config.ts';
 import { createToken } from '../src/db/credentials-repo.ts';
 import { silentLogger } from '../src/log.ts';
 import { createMetrics, type Metrics } from '../src/metrics.ts';
+import { createServingStack, type ServingStack } from '../src/stages/serve/index.ts';
 import { addRunGauges } from '../src/workflows/run-gauges.ts';
 import { rawRequest, startApi, type TestApi } from './helpers/api.ts';
 import { backends } from './helpers/database.ts';
 import { demoSpec, type EngineHarness, engineHarness } from './helpers/engine.ts';
+import { churnModels, churnRows, registerVersions, setAlias } from './helpers/models.ts';
 import { cli, eventually, kill, type Proc, processEnv, spawnSteward } from './helpers/processes.ts';
 
 const DASHBOARD = new URL('../deploy/grafana/steward.json', import.meta.url);
@@ -99,6 +101,7 @@ describe.each(backends())('metrics on %s', (backend) => {
   let metrics: Metrics;
   let api: TestApi;
   let exposition: string;
+  let serving: ServingStack;
 
   beforeAll(async () => {
     metrics = createMetrics();
@@ -107,7 +110,18 @@ describe.each(backends())('metrics on %s', (backend) => {
       metrics,
     });
     addRunGauges({ metrics, database: h.database, jobs: h.jobs, log: silentLogger });
-    api = await startApi(h, { metrics, metricsAuth: 'token' });
+    serving = createServingStack({
+      database: h.database,
+      log: silentLogger,
+      metrics,
+      predictionLog: { capacity: 2 },
+    });
+    await serving.start();
+    api = await startApi(h, {
+      metrics,
+      metricsAuth: 'token',
+      serving: { service: serving, auth: 'token', metrics },
+    });
 
     // A run through to deployed, and one whose checks fail once, then pass, and wait at the gate.
     const { run } = await h.engine.createRun({ pipeline: 'demo', requestedBy: 'alice' });
@@ -135,11 +149,21 @@ describe.each(backends())('metrics on %s', (backend) => {
     expect((await api.call('/api/runs/999', { user: 'alice' })).status).toBe(404);
     expect((await api.call('/nowhere', { user: 'alice' })).status).toBe(404);
 
-    // The serving endpoints record these; here they are recorded directly.
-    metrics.predictions.inc({ model: 'churn', version: '3', role: 'production' }, 5);
-    metrics.predictionDuration.observe({ model: 'churn', version: '3' }, 0.004);
-    metrics.predictionLogWritten.inc({ model: 'churn' }, 5);
-    metrics.predictionLogDropped.inc({ model: 'churn' });
+    // Predictions through the serving endpoint, with a log buffer of 2 rows: 5 rows are
+    // answered, 2 logged, 3 dropped.
+    const { table, transform, gbm } = await churnModels();
+    const runs = await registerVersions(h.database, 'churn', [{ version: 3, model: gbm, modelType: 'gbm' }], {
+      transform,
+    });
+    await setAlias(h.database, 'churn', { version: 3, runId: runs.get(3) as string });
+    const predicted = await api.call('/v1/models/churn/predict', {
+      method: 'POST',
+      json: { instances: churnRows(table, 5) },
+      user: 'alice',
+    });
+    expect(predicted.status).toBe(200);
+    await serving.settle();
+    await serving.predictionLog.flush();
 
     const res = await api.call('/metrics', { user: 'alice' });
     expect(res.status).toBe(200);
@@ -148,6 +172,7 @@ describe.each(backends())('metrics on %s', (backend) => {
   });
   afterAll(async () => {
     api?.close();
+    await serving?.stop();
     await h?.close();
   });
 
@@ -165,6 +190,22 @@ describe.each(backends())('metrics on %s', (backend) => {
     const missing = [...queried].filter((name) => !samples.has(name));
     expect(missing).toEqual([]);
     expect([...queried].filter((name) => !name.startsWith('steward_'))).toEqual([]);
+  });
+
+  it("counts predictions by model, version and role, their latency, and the log's writes and drops", () => {
+    const samples = samplesOf(exposition);
+    expect(samples.get('steward_predictions_total')).toContain(
+      'steward_predictions_total{model="churn",version="3",role="production"} 5',
+    );
+    expect(samples.get('steward_prediction_duration_seconds_count')).toContain(
+      'steward_prediction_duration_seconds_count{model="churn",version="3"} 1',
+    );
+    expect(samples.get('steward_prediction_log_written_total')).toContain(
+      'steward_prediction_log_written_total{model="churn"} 2',
+    );
+    expect(samples.get('steward_prediction_log_dropped_total')).toContain(
+      'steward_prediction_log_dropped_total{model="churn"} 3',
+    );
   });
 
   it('counts runs by pipeline and state, from the database', () => {
