@@ -50,6 +50,14 @@ export type PredictionLogOptions = {
 };
 
 /**
+ * One INSERT of a whole batch with seven array parameters, one per column. drizzle's
+ * `insert().values(batch)` sends seven parameters per row and builds them one by one; on
+ * PGlite, which runs in this thread, that cost about 115 µs a row against 40 µs for this.
+ */
+const INSERT_ROWS = `insert into predictions (request_id, "row", pipeline, version, role, features, prediction)
+  select * from unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::jsonb[], $7::jsonb[])`;
+
+/**
  * The prediction log's writer. Requests hand it rows and go on; it writes them in
  * batches through a bounded buffer, off the request path, so a slow or absent database
  * never holds up a prediction. What does not fit is dropped, counted on
@@ -83,7 +91,15 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
 
   async function writeBatch(batch: LogEntry[]): Promise<void> {
     try {
-      await database.db.insert(predictions).values(batch);
+      await database.executor.executeSql(INSERT_ROWS, [
+        batch.map((e) => e.requestId),
+        batch.map((e) => e.row),
+        batch.map((e) => e.pipeline),
+        batch.map((e) => e.version),
+        batch.map((e) => e.role),
+        batch.map((e) => JSON.stringify(e.features)),
+        batch.map((e) => JSON.stringify(e.prediction)),
+      ]);
       const counts = new Map<string, number>();
       for (const entry of batch) counts.set(entry.pipeline, (counts.get(entry.pipeline) ?? 0) + 1);
       for (const [model, n] of counts) metrics.predictionLogWritten.inc({ model }, n);
