@@ -7,12 +7,19 @@
  * same bytes cross the wire both ways), the serving service called in-process (no HTTP), and
  * the model's own predict in-process (transform + predict on the same rows).
  *
- *   npx tsx bench/serve.ts [--requests N] [--batches N] [--rounds N]
+ *   npx tsx bench/serve.ts [--requests N] [--batches N] [--rounds N] [--models churn_gbm,churn_mlp]
+ *     [--backend pglite|postgres]
+ *
+ * PGlite (in a temp data dir, as `steward start` runs it) by default: its queries, the
+ * prediction log's writes among them, run in the serving thread. `--backend postgres` uses
+ * DATABASE_URL, in a throwaway database `steward_bench_<random>` dropped at the end.
  *
  * The client runs in a worker thread (keep-alive agent, closed loop, N clients in flight),
  * so the server's event loop has the main thread to itself. Progress goes to stderr,
  * results to stdout.
  */
+
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -21,6 +28,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
+import pg from 'pg';
 import { openApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { silentLogger } from '../src/log.ts';
@@ -38,6 +46,9 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '4000' },
     batches: { type: 'string', default: '150' },
     rounds: { type: 'string', default: '1' },
+    /** Only these models (comma-separated: churn_gbm, churn_mlp), e.g. to profile one. */
+    models: { type: 'string', default: 'churn_gbm,churn_mlp' },
+    backend: { type: 'string', default: 'pglite' },
   },
 });
 const REQUESTS = Number(values.requests);
@@ -164,15 +175,43 @@ const int = (v: number) => Math.round(v).toLocaleString('en-US');
 // ---------------------------------------------------------------------------------------
 // Setup: the app, two trained models, registered as the deploy side does.
 
+const BACKEND = values.backend;
+if (BACKEND !== 'pglite' && BACKEND !== 'postgres') throw new Error('--backend is pglite or postgres');
+if (BACKEND === 'postgres' && !process.env.DATABASE_URL) {
+  throw new Error('--backend postgres needs DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test)');
+}
+/** On PostgreSQL, a throwaway database and how to drop it. */
+async function throwawayDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = process.env.DATABASE_URL as string;
+  const name = `steward_bench_${randomBytes(5).toString('hex')}`;
+  const control = new pg.Client({ connectionString: admin });
+  await control.connect();
+  await control.query(`create database ${name}`);
+  await control.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: admin });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
+}
+const postgres = BACKEND === 'postgres' ? await throwawayDatabase() : undefined;
+
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-bench-serve-'));
 const config = loadConfig({
+  ...(postgres ? { DATABASE_URL: postgres.url } : {}),
   STEWARD_DATA_DIR: dir,
   STEWARD_PIPELINES_DIR: path.join(REPO, 'pipelines'),
   PORT: '0',
   HOST: '127.0.0.1',
   STEWARD_CONSOLE: 'off',
 });
-progress('opening the app (fresh PGlite data dir)');
+progress(`opening the app (${postgres ? 'PostgreSQL, throwaway database' : 'fresh PGlite data dir'})`);
 const app = await openApp({ config, log: silentLogger, command: 'start' });
 
 progress('training the models');
@@ -283,9 +322,10 @@ async function http1(
   return cellOf(result.latencies, result.seconds, rows, result.errors);
 }
 
+const loadBefore = os.loadavg();
 const t0 = performance.now();
 for (let round = 1; round <= ROUNDS; round++) {
-  for (const m of MODELS) {
+  for (const m of MODELS.filter((model) => values.models.split(',').includes(model.name))) {
     const serving = await app.serving.cache.get(m.name);
     const loaded: LoadedModel = serving.production;
     const inProcess = (rows: readonly Record<string, unknown>[]) => {
@@ -352,7 +392,7 @@ function sum(latencies: Float64Array): number {
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 console.log(
   `Model serving: Node ${process.version}, ${os.cpus().length} cores (${cpu.trim()}), ${os.platform()}; ` +
-    `Steward app (openApp) on PGlite, serving auth none, prediction log sample rate 1.0`,
+    `Steward app (openApp) on ${postgres ? 'PostgreSQL (DATABASE_URL)' : 'PGlite (temp data dir)'}, serving auth none, prediction log sample rate 1.0`,
 );
 console.log(
   `models: churn_gbm = ${MODELS[0].label}; churn_mlp = ${MODELS[1].label}, 3 epochs; ` +
@@ -364,10 +404,11 @@ console.log(
     `bare = node:http reading the body and answering a captured Steward answer (same bytes); ${ROUNDS} round(s)`,
 );
 console.log(
-  `load average before: ${os
-    .loadavg()
-    .map((v) => v.toFixed(2))
-    .join(' ')}`,
+  'prediction log column: rows predicted in the cell (warm-up included), rows the log wrote by the end of the cell and one flush after it, rows it dropped (buffer full)',
+);
+const loads = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
+console.log(
+  `load average (1, 5, 15 min): ${loads(loadBefore)} before measuring, ${loads(os.loadavg())} after`,
 );
 
 const pad = (s: string, n: number) => s.padEnd(n);
@@ -424,4 +465,5 @@ console.log(
 
 bare.close();
 await app.close(0);
+await postgres?.drop();
 fs.rmSync(dir, { recursive: true, force: true });
