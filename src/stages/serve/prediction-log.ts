@@ -31,6 +31,10 @@ export type PredictionLog = {
   stop(): Promise<void>;
   /** Rows queued, not yet written. */
   pending(): number;
+  /** Rows `record` takes now without dropping any; build no more entries than this. */
+  room(): number;
+  /** Counts rows dropped before they were built (beyond `room`), as `record` counts its own. */
+  drop(pipeline: string, rows: number): void;
 };
 
 export type PredictionLogOptions = {
@@ -39,7 +43,10 @@ export type PredictionLogOptions = {
   metrics: Pick<Metrics, 'predictionLogDropped' | 'predictionLogWritten'>;
   /** Rows the buffer holds before new ones are dropped. @default 20000 */
   capacity?: number;
-  /** Rows per INSERT. @default 500 */
+  /**
+   * Rows per INSERT. On PGlite a write holds the event loop for about 45 µs a row, so a
+   * small batch keeps that pause short (about 2 ms) at the same cost per row. @default 50
+   */
   batchSize?: number;
   /** How often queued rows are written. @default 250 */
   flushMs?: number;
@@ -48,6 +55,14 @@ export type PredictionLogOptions = {
   /** At most one warning about dropped rows per this many ms. @default 10000 */
   warnEveryMs?: number;
 };
+
+/**
+ * One INSERT of a whole batch with seven array parameters, one per column. drizzle's
+ * `insert().values(batch)` sends seven parameters per row and builds them one by one; on
+ * PGlite, which runs in this thread, that cost about 115 µs a row against 40 µs for this.
+ */
+const INSERT_ROWS = `insert into predictions (request_id, "row", pipeline, version, role, features, prediction)
+  select * from unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::jsonb[], $7::jsonb[])`;
 
 /**
  * The prediction log's writer. Requests hand it rows and go on; it writes them in
@@ -59,12 +74,17 @@ export type PredictionLogOptions = {
 export function createPredictionLog(options: PredictionLogOptions): PredictionLog {
   const { database, log, metrics } = options;
   const capacity = options.capacity ?? 20_000;
-  const batchSize = options.batchSize ?? 500;
+  const batchSize = options.batchSize ?? 50;
   const flushMs = options.flushMs ?? 250;
   const pruneEveryMs = options.pruneEveryMs ?? 3_600_000;
   const warnEveryMs = options.warnEveryMs ?? 10_000;
 
   let buffer: LogEntry[] = [];
+  /** Rows the writer has taken from `buffer`; the first `written` of them are written. */
+  let taken: LogEntry[] = [];
+  let written = 0;
+  /** Rows queued and not yet written, the ones being written included. */
+  const queued = () => buffer.length + taken.length - written;
   let writing: Promise<void> | undefined;
   let flushTimer: NodeJS.Timeout | undefined;
   let pruneTimer: NodeJS.Timeout | undefined;
@@ -83,7 +103,15 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
 
   async function writeBatch(batch: LogEntry[]): Promise<void> {
     try {
-      await database.db.insert(predictions).values(batch);
+      await database.executor.executeSql(INSERT_ROWS, [
+        batch.map((e) => e.requestId),
+        batch.map((e) => e.row),
+        batch.map((e) => e.pipeline),
+        batch.map((e) => e.version),
+        batch.map((e) => e.role),
+        batch.map((e) => JSON.stringify(e.features)),
+        batch.map((e) => JSON.stringify(e.prediction)),
+      ]);
       const counts = new Map<string, number>();
       for (const entry of batch) counts.set(entry.pipeline, (counts.get(entry.pipeline) ?? 0) + 1);
       for (const [model, n] of counts) metrics.predictionLogWritten.inc({ model }, n);
@@ -100,9 +128,18 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
     writing ??= (async () => {
       try {
         while (buffer.length > 0) {
-          const batch = buffer.slice(0, batchSize);
-          buffer = buffer.slice(batch.length);
-          await writeBatch(batch);
+          // The whole buffer at once: slicing 50 rows off the front of 20,000 each time was quadratic.
+          taken = buffer;
+          buffer = [];
+          for (written = 0; written < taken.length; ) {
+            const batch = taken.slice(written, written + batchSize);
+            await writeBatch(batch);
+            written += batch.length;
+            // PGlite executes in this thread: requests that arrived during the write go first.
+            await new Promise<void>((resolve) => setImmediate(resolve));
+          }
+          taken = [];
+          written = 0;
         }
       } finally {
         writing = undefined;
@@ -141,7 +178,7 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
 
   return {
     record(entries) {
-      const room = capacity - buffer.length;
+      const room = capacity - queued();
       if (entries.length <= room) buffer.push(...entries);
       else {
         if (room > 0) buffer.push(...entries.slice(0, room));
@@ -178,6 +215,8 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
         unreported.clear();
       }
     },
-    pending: () => buffer.length,
+    room: () => Math.max(0, capacity - queued()),
+    drop: (pipeline, rows) => dropped(pipeline, rows, 'the write buffer is full'),
+    pending: queued,
   };
 }

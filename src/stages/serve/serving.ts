@@ -81,9 +81,16 @@ export function createServing(options: ServingOptions): ServingService {
     answers: readonly RowAnswer[],
   ): void {
     if (!isSampled(requestId, serving.monitoring.sample_rate)) return;
+    // Rows the buffer cannot take are counted, not built (a full buffer is the busy case).
+    const room = predictionLog.room();
+    let skipped = 0;
     const entries: LogEntry[] = [];
     answers.forEach(({ outcome, model, role }, row) => {
       if (!outcome.ok || !role) return;
+      if (entries.length >= room) {
+        skipped += 1;
+        return;
+      }
       entries.push({
         requestId,
         row,
@@ -95,6 +102,7 @@ export function createServing(options: ServingOptions): ServingService {
       });
     });
     if (entries.length > 0) predictionLog.record(entries);
+    if (skipped > 0) predictionLog.drop(serving.pipeline, skipped);
   }
 
   function count(answers: readonly RowAnswer[], pipeline: string): void {
