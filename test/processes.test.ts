@@ -157,7 +157,8 @@ describe.each(backends())('steward processes on %s', (backend) => {
         expect.objectContaining({ detail: expect.objectContaining({ cause: 'released' }) }),
       ),
     );
-  });
+    // Four process starts in a row: on a busy 2-core machine that alone can take a minute.
+  }, 150_000);
 
   it.runIf(backend === 'pglite')(
     'refuses a second steward start on the same data dir with a clear error',
