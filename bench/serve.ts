@@ -8,7 +8,7 @@
  * the model's own predict in-process (transform + predict on the same rows).
  *
  *   npx tsx bench/serve.ts [--requests N] [--batches N] [--rounds N] [--models churn_gbm,churn_mlp]
- *     [--backend pglite|postgres]
+ *     [--backend pglite|postgres] [--sample-rate 1]
  *
  * PGlite (in a temp data dir, as `steward start` runs it) by default: its queries, the
  * prediction log's writes among them, run in the serving thread. `--backend postgres` uses
@@ -49,12 +49,15 @@ const { values } = parseArgs({
     /** Only these models (comma-separated: churn_gbm, churn_mlp), e.g. to profile one. */
     models: { type: 'string', default: 'churn_gbm,churn_mlp' },
     backend: { type: 'string', default: 'pglite' },
+    /** The pipelines' `monitoring.sample_rate`: 1 logs every row (the default), 0 none. */
+    'sample-rate': { type: 'string', default: '1' },
   },
 });
 const REQUESTS = Number(values.requests);
 const BATCHES = Number(values.batches);
 const ROUNDS = Number(values.rounds);
 const BATCH_ROWS = 1000;
+const SAMPLE_RATE = Number(values['sample-rate']);
 const CONCURRENCY = [1, 10] as const;
 
 const progress = (message: string) => process.stderr.write(`bench/serve: ${message}\n`);
@@ -252,7 +255,7 @@ for (const m of MODELS) {
     app.database,
     m.name,
     [{ version: 1, model: m.fit.model.toJSON(), modelType: m.type }],
-    { transform },
+    { transform, monitoring: { sample_rate: SAMPLE_RATE } },
   );
   await setAlias(app.database, m.name, { version: 1, runId: runs.get(1) as string });
 }
@@ -392,7 +395,7 @@ function sum(latencies: Float64Array): number {
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 console.log(
   `Model serving: Node ${process.version}, ${os.cpus().length} cores (${cpu.trim()}), ${os.platform()}; ` +
-    `Steward app (openApp) on ${postgres ? 'PostgreSQL (DATABASE_URL)' : 'PGlite (temp data dir)'}, serving auth none, prediction log sample rate 1.0`,
+    `Steward app (openApp) on ${postgres ? 'PostgreSQL (DATABASE_URL)' : 'PGlite (temp data dir)'}, serving auth none, prediction log sample rate ${SAMPLE_RATE}`,
 );
 console.log(
   `models: churn_gbm = ${MODELS[0].label}; churn_mlp = ${MODELS[1].label}, 3 epochs; ` +

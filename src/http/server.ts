@@ -77,6 +77,8 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   };
   const app = express();
   app.disable('x-powered-by');
+  // JSON answers are never revalidated, so hashing each one for an ETag is wasted work.
+  app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(
     browserGuard(
