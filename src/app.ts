@@ -207,19 +207,7 @@ export async function openApp(options: AppOptions): Promise<App> {
       servingStarted = true;
       await bot?.start();
       await chatConsole?.start();
-      await new Promise<void>((resolve, reject) => {
-        httpServer.once('error', (error: NodeJS.ErrnoException) =>
-          reject(
-            error.code === 'EADDRINUSE'
-              ? new StewardError(
-                  'CONFIG_INVALID',
-                  `port ${config.port} on ${config.host} is in use; set PORT to another one`,
-                )
-              : error,
-          ),
-        );
-        httpServer.listen(config.port, config.host, () => resolve());
-      });
+      await listenOn(httpServer, config.port, config.host, 'set PORT to another one');
       server = httpServer;
       const address = httpServer.address();
       if (address && typeof address === 'object') database.lock?.setPort(address.port);
@@ -239,19 +227,12 @@ export async function openApp(options: AppOptions): Promise<App> {
         ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
         allowedHosts: config.allowedHosts,
       });
-      await new Promise<void>((resolve, reject) => {
-        httpServer.once('error', (error: NodeJS.ErrnoException) =>
-          reject(
-            error.code === 'EADDRINUSE'
-              ? new StewardError(
-                  'CONFIG_INVALID',
-                  `port ${config.metricsPort} on ${config.host} is in use; set STEWARD_METRICS_PORT to another one (0 picks a free one)`,
-                )
-              : error,
-          ),
-        );
-        httpServer.listen(config.metricsPort, config.host, () => resolve());
-      });
+      await listenOn(
+        httpServer,
+        config.metricsPort,
+        config.host,
+        'set STEWARD_METRICS_PORT to another one (0 picks a free one)',
+      );
       metricsServer = httpServer;
       const address = httpServer.address();
       const port = address && typeof address === 'object' ? address.port : config.metricsPort;
@@ -281,6 +262,20 @@ export async function openApp(options: AppOptions): Promise<App> {
       await database.close();
     },
   };
+}
+
+/** Listens on `port`, or refuses a port in use with a CONFIG_INVALID that says what to change. */
+function listenOn(server: http.Server, port: number, host: string, fix: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new StewardError('CONFIG_INVALID', `port ${port} on ${host} is in use; ${fix}`)
+          : error,
+      ),
+    );
+    server.listen(port, host, () => resolve());
+  });
 }
 
 /**
