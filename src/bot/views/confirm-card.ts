@@ -77,8 +77,8 @@ function phrase(intent: MutatingIntent): {
       return {
         question:
           intent.version === undefined
-            ? `Deploy the latest model of ${name(intent.pipeline)} to production?`
-            : `Deploy ${name(intent.pipeline)} v${intent.version} to production?`,
+            ? `Deploy the latest model of ${name(intent.pipeline)}, as its spec's deploy strategy says (replace, shadow or canary)?`
+            : `Deploy ${name(intent.pipeline)} v${intent.version}, as its spec's deploy strategy says (replace, shadow or canary)?`,
         yes: 'Deploy',
         no: 'Cancel',
         style: 'primary',

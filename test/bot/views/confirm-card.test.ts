@@ -50,7 +50,11 @@ describe('confirmCard', () => {
         'Cancel run *#12*? It stops where it is and deploys nothing.',
         'Cancel the run',
       ],
-      [{ intent: 'deploy', pipeline: 'churn', version: 3 }, 'Deploy *churn* v3 to production?', 'Deploy'],
+      [
+        { intent: 'deploy', pipeline: 'churn', version: 3 },
+        "Deploy *churn* v3, as its spec's deploy strategy says (replace, shadow or canary)?",
+        'Deploy',
+      ],
       [
         { intent: 'rollback', pipeline: 'churn' },
         'Roll *churn* back, undoing the last change to its production model?',
