@@ -32,13 +32,11 @@ import pg from 'pg';
 import { openApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { silentLogger } from '../src/log.ts';
-import { CHURN, generateChurn } from '../src/stages/data/synthetic-churn.ts';
-import { encodeTarget } from '../src/stages/features/target.ts';
-import { applyTransform, fitTransform } from '../src/stages/features/transform.ts';
+import { applyTransform } from '../src/stages/features/transform.ts';
 import { loadTf } from '../src/stages/ml/tf.ts';
 import type { LoadedModel } from '../src/stages/serve/loaded-model.ts';
 import { fitModel } from '../src/stages/train/fit-model.ts';
-import { churnRows, registerVersions, setAlias } from '../test/helpers/models.ts';
+import { churnRows, churnTrainingData, registerVersions, setAlias } from '../test/helpers/models.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
@@ -218,17 +216,7 @@ progress(`opening the app (${postgres ? 'PostgreSQL, throwaway database' : 'fres
 const app = await openApp({ config, log: silentLogger, command: 'start' });
 
 progress('training the models');
-const table = generateChurn({ rows: 5000, seed: 7 });
-const transform = fitTransform(table, {
-  target: CHURN.target,
-  task: 'classification',
-  spec: { pii: [...CHURN.pii] },
-});
-const X = applyTransform(transform, table);
-const { y } = encodeTarget(table, 'classification', {
-  column: CHURN.target,
-  classes: transform.target.task === 'classification' ? transform.target.classes : [],
-});
+const { table, transform, X, y } = churnTrainingData(5000);
 // As pipelines/churn.yaml trains it.
 const gbmFit = await fitModel({
   type: 'gradient_boosting',

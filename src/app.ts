@@ -201,7 +201,7 @@ export async function openApp(options: AppOptions): Promise<App> {
         metricsAuth: config.metricsAuth,
         ...(bot?.http ? { slack: bot.http } : {}),
         ...(chatConsole ? { console: chatConsole } : {}),
-        serving: { service: serving, auth: config.servingAuth, metrics },
+        serving: { service: serving, auth: config.servingAuth },
       });
       await serving.start();
       servingStarted = true;

@@ -6,7 +6,6 @@ import { aliasOf } from '../src/db/alias-repo.ts';
 import { grantRole } from '../src/db/runs-repo.ts';
 import { datasets, modelVersions, runs } from '../src/db/schema.ts';
 import { isStewardError } from '../src/errors.ts';
-import { silentLogger } from '../src/log.ts';
 import { createMemoryCatalog } from '../src/stages/catalog.ts';
 import { packJson } from '../src/stages/data/serialize.ts';
 import { createStageStore } from '../src/stages/store.ts';

@@ -120,7 +120,7 @@ describe.each(backends())('metrics on %s', (backend) => {
     api = await startApi(h, {
       metrics,
       metricsAuth: 'token',
-      serving: { service: serving, auth: 'token', metrics },
+      serving: { service: serving, auth: 'token' },
     });
 
     // A run through to deployed, and one whose checks fail once, then pass, and wait at the gate.

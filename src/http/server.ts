@@ -47,7 +47,7 @@ export type HttpDeps = AccessDeps & {
    * Model serving (`/v1/models/…`, `/v2/…`); without it those routes are not mounted.
    * `auth` is `STEWARD_SERVING_AUTH`.
    */
-  serving?: { service: ServingService; auth: 'token' | 'none'; metrics: Pick<Metrics, 'errors'> };
+  serving?: { service: ServingService; auth: 'token' | 'none' };
   /** Steward's series: `GET /metrics` renders them, and every error answered is counted. Without it, no `/metrics`. */
   metrics?: Metrics;
   /** Whether `GET /metrics` needs a bearer token (config `metricsAuth`). @default 'token' */
@@ -96,8 +96,17 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   }
   app.use(healthRoutes({ health: deps.health ?? createHealthCheck({ database }), version }));
   if (deps.serving) {
-    const { service, ...serving } = deps.serving;
-    app.use(servingRoutes({ serving: service, ...serving, bearerOf: auth.bearerOf, log, version }));
+    const { service, auth: servingAuth } = deps.serving;
+    app.use(
+      servingRoutes({
+        serving: service,
+        auth: servingAuth,
+        bearerOf: auth.bearerOf,
+        log,
+        version,
+        ...(deps.metrics ? { metrics: deps.metrics } : {}),
+      }),
+    );
   }
   if (deps.metrics) {
     const { registry } = deps.metrics;

@@ -17,22 +17,28 @@ export type ChurnModels = {
   logistic: unknown;
 };
 
+/** Synthetic churn rows, the churn transform fitted on them (PII dropped), and the training matrix. */
+export function churnTrainingData(rows: number, seed = 7) {
+  const table = generateChurn({ rows, seed });
+  const transform = fitTransform(table, {
+    target: CHURN.target,
+    task: 'classification',
+    spec: { pii: [...CHURN.pii] },
+  });
+  const X = applyTransform(transform, table);
+  const { y } = encodeTarget(table, 'classification', {
+    column: CHURN.target,
+    classes: transform.target.task === 'classification' ? transform.target.classes : [],
+  });
+  return { table, transform, X, y };
+}
+
 let trained: Promise<ChurnModels> | undefined;
 
 /** Trains (once per test file) a small gradient-boosting and a logistic churn model on synthetic data. */
 export function churnModels(): Promise<ChurnModels> {
   trained ??= (async () => {
-    const table = generateChurn({ rows: 1200, seed: 7 });
-    const transform = fitTransform(table, {
-      target: CHURN.target,
-      task: 'classification',
-      spec: { pii: [...CHURN.pii] },
-    });
-    const X = applyTransform(transform, table);
-    const { y } = encodeTarget(table, 'classification', {
-      column: CHURN.target,
-      classes: transform.target.task === 'classification' ? transform.target.classes : [],
-    });
+    const { table, transform, X, y } = churnTrainingData(1200);
     const gbm = await fitModel({
       type: 'gradient_boosting',
       task: 'classification',

@@ -49,7 +49,7 @@ describe.each(backends())('model serving over HTTP on %s', (backend) => {
       predictionLog: { flushMs: 50 },
     });
     await stack.start();
-    api = await startApi(h, { serving: { service: stack, auth: 'none', metrics } });
+    api = await startApi(h, { metrics, serving: { service: stack, auth: 'none' } });
     for (const name of ['churn', 'shadowed', 'canaried', 'errors', 'feedback', 'kserve'])
       await pipeline(name);
     await pipeline('sampled', { sample_rate: 0.1 });
@@ -523,7 +523,7 @@ describe.each(backends())('model serving over HTTP on %s', (backend) => {
   describe('with serving auth token', () => {
     let secured: TestApi;
     beforeAll(async () => {
-      secured = await startApi(h, { serving: { service: stack, auth: 'token', metrics } });
+      secured = await startApi(h, { metrics, serving: { service: stack, auth: 'token' } });
     });
     afterAll(() => secured?.close());
 

@@ -24,7 +24,8 @@ export type ServingRouteDeps = {
   /** The request's verified bearer principal (the authenticator's `bearerOf`). */
   bearerOf(req: Request, res: Response): Promise<unknown>;
   log: Logger;
-  metrics: Pick<Metrics, 'errors'>;
+  /** Counts the errors these routes answer themselves; the app's error handler counts the rest. */
+  metrics?: Pick<Metrics, 'errors'>;
   version: string;
 };
 
@@ -96,7 +97,7 @@ export function servingRoutes(deps: ServingRouteDeps): Router {
     res.setHeader('x-request-id', result.requestId);
     const errors = result.rows.flatMap(({ outcome }) => (outcome.ok ? [] : [outcome.error]));
     if (errors.length === result.rows.length) {
-      metrics.errors.inc({ code: 'BAD_REQUEST' });
+      metrics?.errors.inc({ code: 'BAD_REQUEST' });
       res.status(400).json({
         error: {
           code: 'BAD_REQUEST',
@@ -219,12 +220,12 @@ export function servingRoutes(deps: ServingRouteDeps): Router {
     const known = servingError(error);
     if (!known) {
       if (!req.path.startsWith('/v2')) return next(error);
-      metrics.errors.inc({ code: 'INTERNAL' });
+      metrics?.errors.inc({ code: 'INTERNAL' });
       log.error('inference request failed', { path: req.path, error });
       res.status(500).json({ error: 'internal error; the server log has the details' });
       return;
     }
-    metrics.errors.inc({ code: known.code });
+    metrics?.errors.inc({ code: known.code });
     const status = httpStatusOf(known.code);
     if (req.path.startsWith('/v2')) res.status(status).json({ error: known.message });
     else res.status(status).json({ error: { code: known.code, message: known.message } });
