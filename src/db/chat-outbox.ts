@@ -31,7 +31,31 @@ export async function markOutOfDate(
   }
 }
 
-export type OutboxClaim = { runId: string; generation: number; failures: number };
+/**
+ * Which outbox a delivery loop works: runs' messages (`chat_outbox`, keyed by run) or drift
+ * alerts' (`alert_outbox`, keyed by alert). Both have the same shape and the same rules.
+ */
+export type Outbox = { readonly table: 'chat_outbox' | 'alert_outbox'; readonly key: 'run_id' | 'alert_id' };
+export const RUN_OUTBOX: Outbox = { table: 'chat_outbox', key: 'run_id' };
+export const ALERT_OUTBOX: Outbox = { table: 'alert_outbox', key: 'alert_id' };
+
+/** `id` is the run's or the alert's, as the outbox is keyed. */
+/** Marks a drift alert's messages out of date on every surface, inside the caller's transaction. */
+export async function markAlertOutOfDate(db: SqlExecutor, alertId: string): Promise<void> {
+  for (const surface of CHAT_SURFACES) {
+    await db.executeSql(
+      `insert into alert_outbox (alert_id, surface, due_at) values ($1, $2, now())
+       on conflict (alert_id, surface) do update
+         set generation = alert_outbox.generation + 1, updated_at = now()`,
+      [alertId, surface],
+    );
+  }
+}
+
+export type OutboxClaim = { id: string; generation: number; failures: number };
+
+const tableOf = (outbox: Outbox) => sql.raw(outbox.table);
+const keyOf = (outbox: Outbox) => sql.raw(outbox.key);
 
 /**
  * Claims due marks of one surface (SKIP LOCKED, so processes never wait for each other),
@@ -39,24 +63,26 @@ export type OutboxClaim = { runId: string; generation: number; failures: number 
  */
 export async function claimDue(
   db: Queryable,
-  options: { surface: ChatSurface; workerId: string; limit: number; leaseSeconds: number },
+  options: { surface: ChatSurface; workerId: string; limit: number; leaseSeconds: number; outbox?: Outbox },
 ): Promise<OutboxClaim[]> {
+  const outbox = options.outbox ?? RUN_OUTBOX;
+  const [table, key] = [tableOf(outbox), keyOf(outbox)];
   const result = (await db.execute(sql`
-    update chat_outbox o
+    update ${table} o
        set claimed_by = ${options.workerId},
            claimed_until = now() + make_interval(secs => ${options.leaseSeconds})
-      from (select run_id, surface from chat_outbox
+      from (select ${key}, surface from ${table}
              where surface = ${options.surface} and due_at <= now()
                and (claimed_until is null or claimed_until < now())
              order by due_at
              limit ${options.limit}
              for update skip locked) due
-     where o.run_id = due.run_id and o.surface = due.surface
-    returning o.run_id, o.generation, o.failures`)) as unknown as {
-    rows: { run_id: string; generation: number; failures: number }[];
+     where o.${key} = due.${key} and o.surface = due.surface
+    returning o.${key} as id, o.generation, o.failures`)) as unknown as {
+    rows: { id: string; generation: number; failures: number }[];
   };
   return result.rows.map((r) => ({
-    runId: r.run_id,
+    id: r.id,
     generation: Number(r.generation),
     failures: Number(r.failures),
   }));
@@ -66,19 +92,26 @@ export async function claimDue(
  * Ends a delivery that succeeded. The mark goes away unless events arrived during the
  * delivery (its generation moved on): then it is due again a second from now.
  */
-export async function delivered(db: Queryable, surface: ChatSurface, workerId: string, claim: OutboxClaim) {
+export async function delivered(
+  db: Queryable,
+  surface: ChatSurface,
+  workerId: string,
+  claim: OutboxClaim,
+  outbox: Outbox = RUN_OUTBOX,
+) {
+  const [table, key] = [tableOf(outbox), keyOf(outbox)];
   await db.transaction(async (tx) => {
     const removed = (await tx.execute(sql`
-      delete from chat_outbox
-       where run_id = ${claim.runId} and surface = ${surface}
+      delete from ${table}
+       where ${key} = ${claim.id} and surface = ${surface}
          and claimed_by = ${workerId} and generation = ${claim.generation}
-      returning run_id`)) as unknown as { rows: unknown[] };
+      returning ${key}`)) as unknown as { rows: unknown[] };
     if (removed.rows.length > 0) return;
     await tx.execute(sql`
-      update chat_outbox
+      update ${table}
          set claimed_by = null, claimed_until = null, failures = 0, last_error = null,
              due_at = now() + make_interval(secs => ${COALESCE_SECONDS})
-       where run_id = ${claim.runId} and surface = ${surface} and claimed_by = ${workerId}`);
+       where ${key} = ${claim.id} and surface = ${surface} and claimed_by = ${workerId}`);
   });
 }
 
@@ -96,13 +129,14 @@ export async function deliveryFailed(
   claim: OutboxClaim,
   error: string,
   backoff: number,
+  outbox: Outbox = RUN_OUTBOX,
 ): Promise<void> {
   const failures = claim.failures + 1;
   await db.execute(sql`
-    update chat_outbox
+    update ${tableOf(outbox)}
        set claimed_by = null, claimed_until = null, failures = ${failures},
            last_error = ${error.slice(0, 2000)}, due_at = now() + make_interval(secs => ${backoff})
-     where run_id = ${claim.runId} and surface = ${surface} and claimed_by = ${workerId}`);
+     where ${keyOf(outbox)} = ${claim.id} and surface = ${surface} and claimed_by = ${workerId}`);
 }
 
 /** Extends the lease of a delivery that is still running. */
@@ -112,10 +146,11 @@ export async function renewClaim(
   workerId: string,
   claim: OutboxClaim,
   leaseSeconds: number,
+  outbox: Outbox = RUN_OUTBOX,
 ): Promise<void> {
   await db.execute(sql`
-    update chat_outbox set claimed_until = now() + make_interval(secs => ${leaseSeconds})
-     where run_id = ${claim.runId} and surface = ${surface} and claimed_by = ${workerId}`);
+    update ${tableOf(outbox)} set claimed_until = now() + make_interval(secs => ${leaseSeconds})
+     where ${keyOf(outbox)} = ${claim.id} and surface = ${surface} and claimed_by = ${workerId}`);
 }
 
 /** Gives back the marks this worker still holds (on shutdown), so another process delivers them at once. */
@@ -124,18 +159,28 @@ export async function renewClaim(
  * never delivered because nothing served the surface (Slack not configured, the console
  * off). A surface switched on later starts from the present instead of posting every old run.
  */
-export async function forgetStale(db: Queryable, surface: ChatSurface, hours: number): Promise<number> {
+export async function forgetStale(
+  db: Queryable,
+  surface: ChatSurface,
+  hours: number,
+  outbox: Outbox = RUN_OUTBOX,
+): Promise<number> {
   const result = (await db.execute(sql`
-    delete from chat_outbox
+    delete from ${tableOf(outbox)}
      where surface = ${surface} and (claimed_until is null or claimed_until < now())
        and updated_at < now() - make_interval(hours => ${hours})
-    returning run_id`)) as unknown as { rows: unknown[] };
+    returning ${keyOf(outbox)}`)) as unknown as { rows: unknown[] };
   return result.rows.length;
 }
 
-export async function releaseClaims(db: Queryable, surface: ChatSurface, workerId: string): Promise<void> {
+export async function releaseClaims(
+  db: Queryable,
+  surface: ChatSurface,
+  workerId: string,
+  outbox: Outbox = RUN_OUTBOX,
+): Promise<void> {
   await db.execute(
-    sql`update chat_outbox set claimed_by = null, claimed_until = null
+    sql`update ${tableOf(outbox)} set claimed_by = null, claimed_until = null
          where claimed_by = ${workerId} and surface = ${surface}`,
   );
 }

@@ -116,6 +116,7 @@ export type LockedRun = Pick<
   | 'createdAt'
   | 'updatedAt'
   | 'finishedAt'
+  | 'cause'
 > & {
   seenSeq: number | null;
   /** The database's clock, read with the lock: the transaction's `now()` (its start). */
@@ -123,7 +124,7 @@ export type LockedRun = Pick<
 };
 
 const LOCK_COLUMNS = `r.id, r.number, r.pipeline, r.kind, r.state, r.snapshot, r.machine_version, r.version,
-  r.requested_by, r.params, r.created_at, r.updated_at, r.finished_at,
+  r.requested_by, r.params, r.cause, r.created_at, r.updated_at, r.finished_at,
   (extract(epoch from now()) * 1000)::float8 as locked_at_ms,
   (select e.seq from run_events e where e.run_id = r.id and e.idempotency_key = $2) as seen_seq`;
 const LOCK_BY_ID = `select ${LOCK_COLUMNS} from runs r where r.id = $1 for update of r`;
@@ -159,6 +160,7 @@ export async function lockRunForEvent(
     version: Number(r.version),
     requestedBy: r.requested_by as string,
     params: (typeof r.params === 'string' ? JSON.parse(r.params) : r.params) as Record<string, string>,
+    cause: typeof r.cause === 'string' ? JSON.parse(r.cause) : (r.cause ?? null),
     createdAt: asDate(r.created_at),
     updatedAt: asDate(r.updated_at),
     finishedAt: r.finished_at == null ? null : asDate(r.finished_at),

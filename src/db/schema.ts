@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  boolean,
   check,
   customType,
   doublePrecision,
@@ -52,6 +53,8 @@ export const runs = pgTable(
     requestKey: text('request_key'),
     params: jsonb('params').$type<Record<string, string>>().notNull(),
     spec: jsonb('spec').notNull(),
+    /** Why the run was started when not by a person's request alone: `{ type: 'drift', alert, … }`. */
+    cause: jsonb('cause'),
     deadlineAt: timestamp('deadline_at', { withTimezone: true, mode: 'date' }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -444,3 +447,131 @@ export const consoleHomes = pgTable('console_homes', {
   view: jsonb('view').notNull(),
   updatedAt: updatedAt(),
 });
+
+/**
+ * Drift checks as run: one row per check of a pipeline's production version, with the full
+ * report. A scheduled check is keyed by the tick's scheduled time, so however many
+ * processes fire the same tick, one check is stored (and one alert decided) for it.
+ */
+export const driftReports = pgTable(
+  'drift_reports',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    pipeline: text('pipeline').notNull(),
+    version: integer('version').notNull(),
+    /** `schedule` (a cron tick) or `manual` (`steward drift <pipeline>`, the API). */
+    trigger: text('trigger').notNull(),
+    tickAt: timestamp('tick_at', { withTimezone: true, mode: 'date' }),
+    /** What was compared with the training data: `predictions` (the log) or `source` (re-read). */
+    current: text('current').notNull(),
+    referenceHash: text('reference_hash').notNull(),
+    referenceRows: integer('reference_rows').notNull(),
+    currentRows: integer('current_rows').notNull(),
+    datasetDrift: boolean('dataset_drift').notNull(),
+    driftedColumns: jsonb('drifted_columns').$type<string[]>().notNull(),
+    report: jsonb('report').notNull(),
+    requestedBy: text('requested_by'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('drift_reports_tick').on(t.pipeline, t.tickAt),
+    index('drift_reports_pipeline_created').on(t.pipeline, t.createdAt),
+    check('drift_reports_trigger', sql`${t.trigger} in ('schedule', 'manual')`),
+  ],
+);
+
+/**
+ * A drift alert: open (`firing`) from the check that found drift until one finds none
+ * (`resolved`). At most one is firing per pipeline. `notified` is what the last page said
+ * (the drifted columns and their scores), against which "worse" is judged.
+ */
+export const driftAlerts = pgTable(
+  'drift_alerts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    number: integer('number').generatedAlwaysAsIdentity().notNull().unique(),
+    pipeline: text('pipeline').notNull(),
+    version: integer('version').notNull(),
+    channel: text('channel').notNull(),
+    status: text('status').notNull(),
+    lastReport: uuid('last_report')
+      .notNull()
+      .references(() => driftReports.id),
+    notified: jsonb('notified').$type<Record<string, number>>().notNull(),
+    notifiedAt: timestamp('notified_at', { withTimezone: true, mode: 'date' }).notNull(),
+    snoozedUntil: timestamp('snoozed_until', { withTimezone: true, mode: 'date' }),
+    snoozedBy: text('snoozed_by'),
+    retrainRun: uuid('retrain_run').references(() => runs.id),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true, mode: 'date' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('drift_alerts_one_firing').on(t.pipeline).where(sql`${t.status} = 'firing'`),
+    index('drift_alerts_pipeline').on(t.pipeline, t.createdAt),
+    check('drift_alerts_status', sql`${t.status} in ('firing', 'resolved')`),
+  ],
+);
+
+/**
+ * What happened to an alert, append-only, in order: each `fired`, `repeated` or `worsened`
+ * is a page (a message in the alert channel); `resolved`, `snoozed` and `retrain` are
+ * replies in the thread of the page before them.
+ */
+export const alertEvents = pgTable(
+  'alert_events',
+  {
+    alertId: uuid('alert_id')
+      .notNull()
+      .references(() => driftAlerts.id),
+    seq: integer('seq').notNull(),
+    type: text('type').notNull(),
+    actor: text('actor').notNull(),
+    reportId: uuid('report_id').references(() => driftReports.id),
+    detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.alertId, t.seq] }),
+    check(
+      'alert_events_type',
+      sql`${t.type} in ('fired', 'repeated', 'worsened', 'resolved', 'snoozed', 'retrain')`,
+    ),
+  ],
+);
+
+/** An alert's messages on each chat surface (`page:<seq>`, `chart:<seq>`, `note:<seq>`), as `chat_messages` are a run's. */
+export const alertMessages = pgTable(
+  'alert_messages',
+  {
+    alertId: uuid('alert_id')
+      .notNull()
+      .references(() => driftAlerts.id),
+    surface: text('surface').notNull(),
+    purpose: text('purpose').notNull(),
+    channel: text('channel').notNull(),
+    ts: text('ts').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.alertId, t.surface, t.purpose] })],
+);
+
+/** The alerts' chat outbox: as `chat_outbox` is for runs, and delivered by the same loop. */
+export const alertOutbox = pgTable(
+  'alert_outbox',
+  {
+    alertId: uuid('alert_id')
+      .notNull()
+      .references(() => driftAlerts.id),
+    surface: text('surface').notNull(),
+    generation: integer('generation').notNull().default(1),
+    dueAt: timestamp('due_at', { withTimezone: true, mode: 'date' }).notNull(),
+    claimedBy: text('claimed_by'),
+    claimedUntil: timestamp('claimed_until', { withTimezone: true, mode: 'date' }),
+    failures: integer('failures').notNull().default(0),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.alertId, t.surface] }), index('alert_outbox_due').on(t.surface, t.dueAt)],
+);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import cron from 'node-cron';
 import { z } from 'zod';
 import { anyInt, boundedInt } from './bounded.ts';
 import { ChecksSpec } from './data/checks-spec.ts';
@@ -91,14 +92,76 @@ export type DeploySpec = z.infer<typeof DeploySpec>;
  * `retention`. The drift monitor's own settings (schedule, window, drift, channel …) are
  * read by the monitoring stage.
  */
+const Channel = z
+  .string()
+  .regex(
+    /^(#[a-z0-9][a-z0-9_-]{0,79}|[CG][A-Z0-9]{2,20})$/,
+    'a channel is `#name` (lower case, digits, - and _) or a Slack channel id such as C0123ABCD',
+  );
+
+const TimeZone = z.string().refine(
+  (zone) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  {
+    error: (issue) => `not a time zone: "${String(issue.input)}" (an IANA name such as Europe/Berlin or UTC)`,
+  },
+);
+
+/** The drift tests a column can be given by name (`monitoring.drift.tests`). */
+export const DRIFT_TESTS = ['ks', 'psi', 'wasserstein', 'chisquare', 'z', 'jensenshannon'] as const;
+
+const CronSchedule = z.string().refine((expr) => cron.validate(expr), {
+  error: (issue) =>
+    `not a cron schedule: "${String(issue.input)}" (five fields, minute hour day month weekday, e.g. "*/15 * * * *"; a sixth in front gives seconds)`,
+});
+
+/**
+ * How a deployed model is watched: its predictions are logged (`sample_rate`, kept for
+ * `retention`), and every `schedule` tick compares the last `window` logged rows (or the
+ * source re-read) with the training data, alerting in `channel`.
+ */
 export const MonitoringSpec = z
   .object({
     sample_rate: z.number({ error: 'expected a number' }).min(0, share).max(1, share).default(1),
     retention: Duration.refine((ms) => ms >= 3_600_000, { error: 'must be at least 1h' }).default(
       30 * 86_400_000,
     ),
+    /** No schedule: no scheduled checks (a check can still be run by hand). */
+    schedule: CronSchedule.optional(),
+    /** IANA time zone of the schedule. @default the server's */
+    timezone: TimeZone.optional(),
+    window: boundedInt(1, 1_000_000).default(1000),
+    current: z.enum(['predictions', 'source']).default('predictions'),
+    drift: z
+      .object({
+        threshold: z.number().positive().max(10).default(0.1),
+        p_value: z.number().positive().max(1).default(0.05),
+        share: z.number().min(0, share).max(1, share).default(0.5),
+        bins: boundedInt(2, 100).default(10),
+        /** Fewer current values than this make a feature `not_enough_data`: no verdict from a handful of rows. */
+        min_rows: boundedInt(1, 1_000_000).default(100),
+        tests: z
+          .record(z.string(), z.enum(DRIFT_TESTS, { error: `one of ${DRIFT_TESTS.join(', ')}` }))
+          .default({}),
+        columns: z.array(z.string()).optional(),
+      })
+      .strict()
+      .prefault({}),
+    channel: Channel.default('#ml-alerts'),
+    alert_on: z.enum(['column', 'dataset']).default('column'),
+    repeat_after: Duration.refine((ms) => ms >= 60_000, { error: 'must be at least 1m' }).default(
+      24 * 3_600_000,
+    ),
+    on_drift: z.enum(['propose_retrain', 'retrain']).default('propose_retrain'),
+    retrain_source: z.enum(['source', 'feedback']).default('source'),
   })
-  .loose();
+  .strict();
 export type MonitoringSpec = z.infer<typeof MonitoringSpec>;
 
 /**
@@ -111,13 +174,7 @@ export const PipelineSpec = z
     name: Name,
     description: z.string().default(''),
     /** Where every run of the pipeline is announced and followed, on each chat surface. */
-    channel: z
-      .string()
-      .regex(
-        /^(#[a-z0-9][a-z0-9_-]{0,79}|[CG][A-Z0-9]{2,20})$/,
-        'a channel is `#name` (lower case, digits, - and _) or a Slack channel id such as C0123ABCD',
-      )
-      .default('#ml-ops'),
+    channel: Channel.default('#ml-ops'),
     task: z.enum(['classification', 'regression']),
     source: Source,
     target: z.string().min(1),

@@ -19,6 +19,8 @@ export type StageRequest = {
     params: Record<string, string>;
     /** The exact spec the run was started with. */
     spec: unknown;
+    /** Why the run was started (a drift alert's retrain), when not by a request alone. */
+    cause?: { source?: string } | null;
   };
   stage: StageName;
   attempt: number;
@@ -34,6 +36,11 @@ export type StageArtifacts = {
   dataset?: Table;
   /** The pipeline's production model, for champion/challenger; null when there is none. */
   champion?: { version: number; model: unknown; transform: unknown } | null;
+  /**
+   * The pipeline's labelled predictions, newest first, features plus the target column:
+   * what a retrain with `monitoring.retrain_source: feedback` trains on (ingest).
+   */
+  feedback?: Table;
   /** A new dataset snapshot to store by its hash (ingest). */
   newDataset?: { hash: string; source: unknown; table: Table; profile: DatasetProfile };
 };

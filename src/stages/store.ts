@@ -1,9 +1,11 @@
-import { and, eq, max, sql } from 'drizzle-orm';
+import { and, desc, eq, isNotNull, max, ne, sql } from 'drizzle-orm';
 import { lastUndoable, lockAlias, markUndone, setAlias } from '../db/alias-repo.ts';
 import type { Queryable, Tx } from '../db/client.ts';
-import { approvals, datasets, modelVersions, productionModels } from '../db/schema.ts';
+import { approvals, datasets, modelVersions, predictions, productionModels } from '../db/schema.ts';
 import { type Clock, databaseClock } from '../workflows/clock.ts';
+import { inferColumn } from './data/infer.ts';
 import { packJson, packTable, unpackJson, unpackTable } from './data/serialize.ts';
+import { createTable, type Table } from './data/table.ts';
 import { planDeploy, planRollback } from './deploy-plan.ts';
 import { PipelineSpec, specHash } from './spec.ts';
 import { StageFailure, type StageRequest, type StageResult } from './stage.ts';
@@ -53,6 +55,40 @@ export async function productionModel(db: Queryable, pipeline: string) {
   return row ? { version: row.version, model: unpackJson(row.artifact), transform: row.transform } : null;
 }
 
+/** The most labelled predictions a feedback retrain trains on: the newest. */
+export const MAX_FEEDBACK_ROWS = 100_000;
+
+/**
+ * The pipeline's labelled predictions as a table: one column per logged feature, typed as a
+ * CSV's cells would be, and `target` holding the label. Shadow scores are left out: their
+ * rows are the production rows again.
+ */
+export async function labelledPredictions(db: Queryable, pipeline: string, target: string): Promise<Table> {
+  const rows = await db
+    .select({ features: predictions.features, label: sql<string>`${predictions.label}::text` })
+    .from(predictions)
+    .where(
+      and(eq(predictions.pipeline, pipeline), isNotNull(predictions.label), ne(predictions.role, 'shadow')),
+    )
+    .orderBy(desc(predictions.id))
+    .limit(MAX_FEEDBACK_ROWS);
+  const records = rows.map((r) => ({
+    ...(r.features as Record<string, unknown>),
+    [target]: JSON.parse(r.label) as unknown,
+  }));
+  const names = [...new Set(records.flatMap((r) => Object.keys(r)))];
+  const cell = (v: unknown) => (v === null || v === undefined ? '' : String(v));
+  return createTable(
+    names.map((name) =>
+      inferColumn(
+        name,
+        records.map((r) => cell(r[name])),
+      ),
+    ),
+    records.length,
+  );
+}
+
 export function createStageStore({ clock = databaseClock }: { clock?: Clock } = {}): StageStore {
   return {
     async load(db, request) {
@@ -61,6 +97,10 @@ export function createStageStore({ clock = databaseClock }: { clock?: Clock } = 
       const artifacts: NonNullable<StageRequest['artifacts']> = {};
       if (needsData && ingest?.datasetHash) artifacts.dataset = await loadDataset(db, ingest.datasetHash);
       if (request.stage === 'evaluate') artifacts.champion = await productionModel(db, request.run.pipeline);
+      if (request.stage === 'ingest' && request.run.cause?.source === 'feedback') {
+        const spec = request.run.spec as { target: string };
+        artifacts.feedback = await labelledPredictions(db, request.run.pipeline, spec.target);
+      }
       return artifacts;
     },
 

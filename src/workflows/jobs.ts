@@ -19,9 +19,14 @@ export type DeadlineJob = z.infer<typeof DeadlineJob>;
 export const NotifyJob = z.object({ runId: z.uuid() });
 export type NotifyJob = z.infer<typeof NotifyJob>;
 
+/** One monitoring tick of one pipeline: `tickAt` is the tick's scheduled time, not when it fired. */
+export const MonitorJob = z.object({ pipeline: z.string().min(1), tickAt: z.iso.datetime() });
+export type MonitorJob = z.infer<typeof MonitorJob>;
+
 export const QUEUE = {
   stage: 'steward_stage',
   deadline: 'steward_deadline',
+  monitor: 'steward_monitor',
 } as const;
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
 
@@ -35,6 +40,11 @@ export type FetchedJob = { id: string; name: string; data: unknown };
 export type JobQueue = {
   enqueueStage(db: SqlExecutor, job: StageJob, options?: { startAfterSeconds?: number }): Promise<string>;
   enqueueDeadline(db: SqlExecutor, job: DeadlineJob): Promise<string | null>;
+  /**
+   * Enqueues a monitoring tick once however many processes fire it: keyed by pipeline and
+   * scheduled time. Null when the tick is queued already.
+   */
+  enqueueMonitor(job: MonitorJob): Promise<string | null>;
   /**
    * Asks for the run's chat messages to be brought up to date, at most about once a second.
    * Not a pg-boss job: a per-run row in the chat outbox (see `db/chat-outbox.ts`), so that a
@@ -61,6 +71,8 @@ export type JobQueueOptions = {
   /** Run pg-boss maintenance (expiry, archiving) in this process. Off for short-lived CLI calls. */
   supervise: boolean;
 };
+
+const MONITOR_SLOT_SECONDS = 3600;
 
 const NO_DATA = null as unknown as object;
 
@@ -101,6 +113,19 @@ export async function createJobQueue({ database, log, supervise }: JobQueueOptio
         retryLimit: 20,
         retryDelay: 5,
         retryBackoff: true,
+      });
+    },
+    enqueueMonitor(job) {
+      // On a pg-boss 10 standard queue a singletonKey alone is not unique: only the index
+      // that singletonSeconds fills (name, singleton_on, key) enforces it. Processes that fire
+      // the same tick land in the same hour slot unless an hour boundary falls between them;
+      // the drift report's unique (pipeline, tick_at) catches that case.
+      return boss.send(QUEUE.monitor, job, {
+        singletonKey: `${job.pipeline}@${job.tickAt}`,
+        singletonSeconds: MONITOR_SLOT_SECONDS,
+        retryLimit: 3,
+        retryDelay: 30,
+        expireInMinutes: 15,
       });
     },
     enqueueNotify: (db, job) => markOutOfDate(db, job.runId),

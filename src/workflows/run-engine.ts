@@ -37,10 +37,10 @@ import {
   type RunState,
 } from './pipeline-run.machine.ts';
 import { hasRole, maxRole, Role } from './roles.ts';
-import { type RunView, toView } from './run-view.ts';
+import { causeText, type RunCause, type RunView, toView } from './run-view.ts';
 import { restoreSnapshot } from './snapshot-migrations.ts';
 
-export { type RunView, toView, type ViewableRun } from './run-view.ts';
+export { type RunCause, type RunView, toView, type ViewableRun } from './run-view.ts';
 
 /** The id Steward itself acts under (workers, deadlines). */
 export const SYSTEM_ACTOR = 'steward';
@@ -96,6 +96,8 @@ export type CreateRunRequest = {
    * every other surface it goes to the pipeline's channel). Recorded with the run.
    */
   announceIn?: { surface: string; channel: string };
+  /** Why the run was started (a drift alert), recorded with the run. */
+  cause?: RunCause;
 };
 
 export type RunEngine = {
@@ -448,6 +450,7 @@ export function createRunEngine({
               requestKey: request.requestKey ?? null,
               params,
               spec,
+              cause: request.cause ?? null,
               createdAt: now,
               updatedAt: now,
             })
@@ -478,6 +481,7 @@ export function createRunEngine({
             idempotencyKey: 'submit',
             reason:
               [
+                request.cause ? causeText(request.cause) : '',
                 Object.keys(params).length ? `params ${JSON.stringify(params)}` : '',
                 adminDeploy ? `an admin's ${kind}: no approval gate` : '',
               ]

@@ -5,7 +5,9 @@ import {
   delivered,
   deliveryFailed,
   forgetStale,
+  type Outbox,
   type OutboxClaim,
+  RUN_OUTBOX,
   releaseClaims,
   renewClaim,
 } from '../../db/chat-outbox.ts';
@@ -16,9 +18,11 @@ import type { JobHandler } from './attempts.ts';
 
 export type ChatDeliveryDeps = {
   database: Database;
-  /** Brings one run's messages up to date on this surface. */
-  deliver: (runId: string) => Promise<void>;
+  /** Brings one run's (or alert's) messages up to date on this surface. */
+  deliver: (id: string) => Promise<void>;
   surface: ChatSurface;
+  /** @default RUN_OUTBOX (runs' messages); ALERT_OUTBOX delivers drift alerts. */
+  outbox?: Outbox;
   log: Logger;
   workerId: string;
   /** Deliveries in flight at once; each holds only its own run. @default 4 */
@@ -49,6 +53,8 @@ export type ChatDelivery = JobHandler & {
  */
 export function createChatDelivery(deps: ChatDeliveryDeps): ChatDelivery {
   const { database, surface, log, workerId } = deps;
+  const outbox = deps.outbox ?? RUN_OUTBOX;
+  const subject = outbox === RUN_OUTBOX ? 'runId' : 'alertId';
   const concurrency = deps.concurrency ?? 4;
   const leaseSeconds = deps.leaseSeconds ?? 60;
   const inFlight = new Map<string, Promise<void>>();
@@ -62,36 +68,36 @@ export function createChatDelivery(deps: ChatDeliveryDeps): ChatDelivery {
     // delivery per run at a time, however slow the chat service is.
     const renew = setInterval(
       () =>
-        void renewClaim(database.db, surface, workerId, claim, leaseSeconds).catch((error: Error) =>
+        void renewClaim(database.db, surface, workerId, claim, leaseSeconds, outbox).catch((error: Error) =>
           log.warn('could not renew a chat delivery lease', { error }),
         ),
       (leaseSeconds * 1000) / 3,
     );
     try {
-      await deps.deliver(claim.runId);
-      failing.delete(claim.runId);
-      await delivered(database.db, surface, workerId, claim);
+      await deps.deliver(claim.id);
+      failing.delete(claim.id);
+      await delivered(database.db, surface, workerId, claim, outbox);
     } catch (error) {
       const message = loggableError(error);
       if ((error as { permanent?: unknown }).permanent === true) {
         // Trying again cannot help (the chat service refused for good): say what to fix,
         // once, and drop the mark; the run's next event tries once more.
-        failing.set(claim.runId, message);
-        log.error('chat refused a run’s messages; not retrying until its next event', {
-          runId: claim.runId,
+        failing.set(claim.id, message);
+        log.error('chat refused these messages; not retrying until the next event', {
+          [subject]: claim.id,
           surface,
           error: message,
         });
-        await delivered(database.db, surface, workerId, claim);
+        await delivered(database.db, surface, workerId, claim, outbox);
         return;
       }
       const failures = claim.failures + 1;
       const backoff = (deps.backoff ?? backoffSeconds)(failures);
-      await deliveryFailed(database.db, surface, workerId, claim, message, backoff);
-      const fields = { runId: claim.runId, surface, failures, retryInSeconds: backoff, error: message };
+      await deliveryFailed(database.db, surface, workerId, claim, message, backoff, outbox);
+      const fields = { [subject]: claim.id, surface, failures, retryInSeconds: backoff, error: message };
       if (failures >= FAILING_AFTER) {
-        failing.set(claim.runId, message);
-        log.error('chat messages of a run are not getting through; still retrying', fields);
+        failing.set(claim.id, message);
+        log.error('chat messages are not getting through; still retrying', fields);
       } else {
         log.warn('chat delivery failed; it will be retried', fields);
       }
@@ -103,23 +109,25 @@ export function createChatDelivery(deps: ChatDeliveryDeps): ChatDelivery {
   function launch(claim: OutboxClaim): Promise<void> {
     const done = deliverOne(claim)
       .catch((error: Error) => log.error('chat delivery could not record its outcome', { error }))
-      .finally(() => inFlight.delete(claim.runId));
-    inFlight.set(claim.runId, done);
+      .finally(() => inFlight.delete(claim.id));
+    inFlight.set(claim.id, done);
     return done;
   }
 
   return {
-    name: `chat:${surface}`,
+    name: `${outbox === RUN_OUTBOX ? 'chat' : 'alerts'}:${surface}`,
     pollMs: deps.pollMs,
     async round() {
       const free = concurrency - inFlight.size;
       if (free <= 0 || stopping) return [];
       if (performance.now() - checkedStaleAt > STALE_CHECK_MS) {
         checkedStaleAt = performance.now();
-        const forgotten = await forgetStale(database.db, surface, STALE_AFTER_HOURS);
-        if (forgotten > 0) log.info('forgot chat marks older than a day', { surface, runs: forgotten });
+        const forgotten = await forgetStale(database.db, surface, STALE_AFTER_HOURS, outbox);
+        if (forgotten > 0) log.info('forgot chat marks older than a day', { surface, marks: forgotten });
       }
-      return (await claimDue(database.db, { surface, workerId, limit: free, leaseSeconds })).map(launch);
+      return (await claimDue(database.db, { surface, workerId, limit: free, leaseSeconds, outbox })).map(
+        launch,
+      );
     },
     async stop(graceMs) {
       stopping = true;
@@ -136,7 +144,7 @@ export function createChatDelivery(deps: ChatDeliveryDeps): ChatDelivery {
         log.warn('chat deliveries still waiting for an answer at shutdown; another process takes them over', {
           count: inFlight.size,
         });
-        await releaseClaims(database.db, surface, workerId).catch(() => {});
+        await releaseClaims(database.db, surface, workerId, outbox).catch(() => {});
       }
     },
     health() {

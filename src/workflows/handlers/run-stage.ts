@@ -219,6 +219,7 @@ export function createStageRunner(deps: StageRunnerDeps): StageRunner {
         requestedBy: run.requestedBy,
         params: run.params,
         spec: run.spec,
+        cause: run.cause as StageRequest['run']['cause'],
       },
       stage: c.stage,
       attempt: c.attempt,

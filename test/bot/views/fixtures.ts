@@ -37,6 +37,7 @@ export function runView(overrides: Partial<RunView> = {}): RunView {
     version: 7,
     requestedBy: 'U0ALICE',
     params: {},
+    cause: null,
     createdAt: T0,
     updatedAt: T0,
     finishedAt: null,
