@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import os from 'node:os';
+import { createAlertNotifier } from './bot/alert-notifier.ts';
 import type { ChatPort } from './bot/chat.ts';
 import { createChatModel } from './bot/commands/chat-model.ts';
 import { createLlmIntentParser, type IntentParser, rulesIntentParser } from './bot/commands/llm.ts';
@@ -21,8 +22,10 @@ import { createServingStack, type ServingStack } from './stages/serve/index.ts';
 import { createStageStore, type StageStore } from './stages/store.ts';
 import { type Access, createAccess } from './workflows/access.ts';
 import { type Clock, databaseClock } from './workflows/clock.ts';
+import { createMonitorRunner, createMonitorScheduler } from './workflows/handlers/monitor.ts';
 import { API_USER, LOCAL_USER, type Principal } from './workflows/identity.ts';
 import { createJobQueue, type JobQueue } from './workflows/jobs.ts';
+import { createMonitoring, type Monitoring } from './workflows/monitoring.ts';
 import { createRoleService } from './workflows/role-service.ts';
 import { createRunEngine, type RunEngine } from './workflows/run-engine.ts';
 import { addRunGauges } from './workflows/run-gauges.ts';
@@ -66,6 +69,8 @@ export type App = {
   metrics: Metrics;
   /** Model serving: the model cache, the prediction log and predict; started by `listen`. */
   serving: ServingStack;
+  /** Drift checks, their reports and alerts. */
+  monitoring: Monitoring;
   /** What `principal` may do, checked against the database as each request is made. */
   access(principal: Principal): Access;
   /** Starts the HTTP server and records its port in the data dir lock. */
@@ -119,6 +124,15 @@ export async function openApp(options: AppOptions): Promise<App> {
   });
   const service = createRunService({ database, engine, catalog, clock });
   const roles = createRoleService({ database });
+  const monitoring = createMonitoring({
+    database,
+    catalog,
+    clock,
+    log: log.child({ part: 'monitor' }),
+    runs: service,
+    dataRoots: config.dataRoots,
+    metrics,
+  });
   // Only `start` talks in chat at once; elsewhere (a worker's deliveries, a CLI command) the
   // parser is made on first use, so a one-off command never loads an LLM provider.
   const intents =
@@ -129,6 +143,7 @@ export async function openApp(options: AppOptions): Promise<App> {
     roles,
     jobs: queue,
     intents,
+    monitoring,
     log: log.child({ part }),
   });
   const queue = jobs;
@@ -148,6 +163,13 @@ export async function openApp(options: AppOptions): Promise<App> {
     config.console === 'off' ? undefined : createConsole({ ...core('console'), mode: config.console });
   const notifierOf = (chat: ChatPort) =>
     createNotifier({ database, service, chat, log: log.child({ part: 'notify', surface: chat.surface }) });
+  const alertNotifierOf = (chat: ChatPort) =>
+    createAlertNotifier({
+      database,
+      monitoring,
+      chat,
+      log: log.child({ part: 'alerts', surface: chat.surface }),
+    });
   const worker = createStageWorker({
     database,
     jobs,
@@ -168,6 +190,14 @@ export async function openApp(options: AppOptions): Promise<App> {
       ...(bot ? { slack: notifierOf(bot.chat) } : {}),
       ...(chatConsole ? { console: notifierOf(chatConsole.chat) } : {}),
     },
+    alertNotifiers: {
+      ...(bot ? { slack: alertNotifierOf(bot.chat) } : {}),
+      ...(chatConsole ? { console: alertNotifierOf(chatConsole.chat) } : {}),
+    },
+    handlers: [
+      createMonitorScheduler({ database, catalog, jobs, log: log.child({ part: 'monitor' }) }),
+      createMonitorRunner({ jobs, monitoring, log: log.child({ part: 'monitor' }), pollMs: 1000 }),
+    ],
   });
   const serving = createServingStack({ database, log, metrics });
   let servingStarted = false;
@@ -184,11 +214,13 @@ export async function openApp(options: AppOptions): Promise<App> {
     worker,
     metrics,
     serving,
-    access: (principal) => createAccess({ database, service, roles }, principal),
+    monitoring,
+    access: (principal) => createAccess({ database, service, roles, monitoring }, principal),
     async listen() {
       const httpServer = createHttpServer({
         service,
         roles,
+        monitoring,
         database,
         log: log.child({ part: 'http' }),
         version: VERSION,
@@ -196,7 +228,11 @@ export async function openApp(options: AppOptions): Promise<App> {
         ...(config.apiToken ? { apiToken: config.apiToken } : {}),
         ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
         allowedHosts: config.allowedHosts,
-        health: createHealthCheck({ database, worker: () => worker.health() }),
+        health: createHealthCheck({
+          database,
+          worker: () => worker.health(),
+          ...(bot ? { slack: () => bot.problems() } : {}),
+        }),
         metrics,
         metricsAuth: config.metricsAuth,
         ...(bot?.http ? { slack: bot.http } : {}),
@@ -220,7 +256,11 @@ export async function openApp(options: AppOptions): Promise<App> {
         metrics,
         log: log.child({ part: 'metrics' }),
         version: VERSION,
-        health: createHealthCheck({ database, worker: () => worker.health() }),
+        health: createHealthCheck({
+          database,
+          worker: () => worker.health(),
+          ...(bot ? { slack: () => bot.problems() } : {}),
+        }),
         auth: config.metricsAuth,
         ...(config.apiToken ? { apiToken: config.apiToken } : {}),
         ...(localSecret ? { localSecret } : {}),

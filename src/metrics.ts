@@ -22,6 +22,8 @@ export type Metrics = {
   predictionLogDropped: Counter<'model'>;
   /** Prediction log rows written to the database. */
   predictionLogWritten: Counter<'model'>;
+  /** Drift alert pages and changes, by pipeline and kind (fire, repeat, worsen, resolve, snooze). */
+  alerts: Counter<'pipeline' | 'kind'>;
   /** Adds a gauge whose value is read from `collect` at each scrape (runs by state, queue depth). */
   gauge<L extends string>(
     name: string,
@@ -89,6 +91,12 @@ export function createMetrics({ processMetrics = true }: { processMetrics?: bool
       name: 'steward_prediction_log_written_total',
       help: 'Prediction log rows written',
       labelNames: ['model'],
+      registers,
+    }),
+    alerts: new Counter({
+      name: 'steward_drift_alerts_total',
+      help: 'Drift alert pages sent, resolved and snoozed',
+      labelNames: ['pipeline', 'kind'],
       registers,
     }),
     gauge(name, help, labelNames, collect) {

@@ -1,6 +1,7 @@
 import { isStewardError, StewardError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { DeploymentResult } from '../workflows/deployments.ts';
+import type { Monitoring } from '../workflows/monitoring.ts';
 import type { RoleService } from '../workflows/role-service.ts';
 import type { RunAction, RunService } from '../workflows/run-service.ts';
 import type { ChatMessage, ChatPort } from './chat.ts';
@@ -8,6 +9,7 @@ import type { AdminCommand } from './commands/grammar.ts';
 import type { Intent } from './commands/intent.ts';
 import { STATES_OF_STATUS } from './commands/run-status.ts';
 import { promotedMessage, servingOfEntry, unchangedMessage } from './views/deployment.ts';
+import { driftReportMessage } from './views/drift-alert.ts';
 import { HISTORY_LINES, historyList } from './views/history.ts';
 import { helpMessage, modelsList, pipelinesList, refusal, runsList, whoamiMessage } from './views/lists.ts';
 import { runMessage } from './views/run-message.ts';
@@ -41,11 +43,13 @@ const ACTION_OF: Partial<Record<Intent['intent'], RunAction>> = {
 export function createCommandExecutor({
   service,
   roles,
+  monitoring,
   chat,
   log,
 }: {
   service: RunService;
   roles: RoleService;
+  monitoring: Pick<Monitoring, 'latest'>;
   chat: ChatPort;
   log: Logger;
 }): CommandExecutor {
@@ -161,11 +165,14 @@ export function createCommandExecutor({
             const entries = await service.history(pipeline, HISTORY_LINES + 1);
             return await whisper(ctx, historyList(pipeline, entries));
           }
-          case 'drift_report':
+          case 'drift_report': {
+            const pipeline = required(intent.pipeline, 'a pipeline');
+            const latest = await monitoring.latest(pipeline);
             return await whisper(
               ctx,
-              refusal(`Drift monitoring is not running for ${intent.pipeline ?? 'any pipeline'} yet.`),
+              driftReportMessage(pipeline, latest?.report ?? null, latest?.createdAt),
             );
+          }
           case 'approve':
           case 'reject':
           case 'cancel_run': {

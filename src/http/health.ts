@@ -10,6 +10,11 @@ export type HealthReport = {
   database: { kind: Database['kind']; ok: boolean; error?: string };
   /** Absent when this process runs no worker (or none was given to check). */
   worker?: WorkerHealth;
+  /**
+   * Slack's permanent refusals (a missing scope, `not_in_channel`), each once. They leave
+   * the status `ok`: the process serves; the messages it cannot post are the problem.
+   */
+  slack?: { problems: { code: string; channel: string; message: string; at: string }[] };
 };
 
 export type HealthDeps = {
@@ -18,6 +23,7 @@ export type HealthDeps = {
   worker?: () => WorkerHealth;
   /** A ping slower than this counts as a dead database. @default 2000 */
   timeoutMs?: number;
+  slack?: () => NonNullable<HealthReport['slack']>['problems'];
 };
 
 /**
@@ -28,6 +34,7 @@ export type HealthDeps = {
 export function createHealthCheck({
   database,
   worker,
+  slack,
   timeoutMs = 2000,
 }: HealthDeps): () => Promise<HealthReport> {
   async function ping(): Promise<HealthReport['database']> {
@@ -56,7 +63,13 @@ export function createHealthCheck({
       work = { ok: false, lastRoundAt: null, error: describe(error) };
     }
     const ok = db.ok && (work?.ok ?? true);
-    return { status: ok ? 'ok' : 'unavailable', database: db, ...(work ? { worker: work } : {}) };
+    const problems = slack?.() ?? [];
+    return {
+      status: ok ? 'ok' : 'unavailable',
+      database: db,
+      ...(work ? { worker: work } : {}),
+      ...(problems.length ? { slack: { problems } } : {}),
+    };
   };
 }
 

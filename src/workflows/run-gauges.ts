@@ -1,4 +1,4 @@
-import { count } from 'drizzle-orm';
+import { count, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { loggableError } from '../db/database-error.ts';
 import { runs } from '../db/schema.ts';
@@ -53,4 +53,43 @@ export function addRunGauges({ metrics, database, jobs, log }: RunGaugeDeps): vo
       Object.entries(await jobs.waiting()).map(([queue, depth]) => ({ labels: { queue }, value: depth })),
     ),
   );
+
+  // The latest check of each pipeline, as stored: every process reports the same figures.
+  const latestChecks = orNothing('steward_drift', async () => {
+    const { rows } = (await database.db.execute(sql`
+      select distinct on (pipeline) pipeline, report
+        from drift_reports order by pipeline, created_at desc`)) as unknown as {
+      rows: { pipeline: string; report: unknown }[];
+    };
+    return rows.map((r) => ({
+      pipeline: r.pipeline,
+      report: (typeof r.report === 'string' ? JSON.parse(r.report) : r.report) as LatestCheck,
+    }));
+  });
+  metrics.gauge(
+    'steward_drift_score',
+    'Drift statistic of each monitored feature (and the prediction) at the latest check',
+    ['pipeline', 'feature', 'test'] as const,
+    async () =>
+      (await latestChecks()).flatMap(({ pipeline, report }) =>
+        [...(report.drift?.columns ?? []), ...(report.prediction ? [report.prediction] : [])]
+          .filter((c) => typeof c.score === 'number')
+          .map((c) => ({ labels: { pipeline, feature: c.column, test: c.test }, value: c.score as number })),
+      ),
+  );
+  metrics.gauge(
+    'steward_drift_share',
+    'Share of monitored features drifting at the latest check',
+    ['pipeline'] as const,
+    async () =>
+      (await latestChecks()).map(({ pipeline, report }) => ({
+        labels: { pipeline },
+        value: report.drift?.share ?? 0,
+      })),
+  );
 }
+
+type LatestCheck = {
+  drift?: { share: number; columns: { column: string; test: string; score: number | null }[] };
+  prediction?: { column: string; test: string; score: number | null } | null;
+};

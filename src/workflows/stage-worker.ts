@@ -1,4 +1,4 @@
-import type { ChatSurface } from '../db/chat-outbox.ts';
+import { ALERT_OUTBOX, type ChatSurface, type Outbox, RUN_OUTBOX } from '../db/chat-outbox.ts';
 import type { Database } from '../db/client.ts';
 import { loggableError } from '../db/database-error.ts';
 import type { Logger } from '../log.ts';
@@ -25,6 +25,10 @@ export type StageWorkerDeps = {
    * own queue); the others leave them to it.
    */
   notifiers?: Partial<Record<ChatSurface, (runId: string) => Promise<void>>>;
+  /** Brings a drift alert's messages on a surface up to date; delivered from the alert outbox by the same loop. */
+  alertNotifiers?: Partial<Record<ChatSurface, (alertId: string) => Promise<void>>>;
+  /** More job loops beside the engine's own (monitoring's schedule and checks); not run with `onlyRun`. */
+  handlers?: JobHandler[];
   /** Loads what stages read and stores what they produce. @default noStore */
   store?: StageStore;
   /** @default databaseClock */
@@ -112,22 +116,25 @@ export function createStageWorker(deps: StageWorkerDeps): StageWorker {
       everyMs: Math.max(heartbeatMs, leaseMs / 3),
       isRunningHere: (ref) => stages.isRunning(ref),
     });
+    const deliveries = (notifiers: StageWorkerDeps['notifiers'], outbox: Outbox) =>
+      Object.entries(notifiers ?? {}).map(([surface, deliver]) =>
+        createChatDelivery({
+          database,
+          deliver,
+          surface: surface as ChatSurface,
+          outbox,
+          log: log.child({ part: outbox === RUN_OUTBOX ? 'chat' : 'alerts', surface }),
+          workerId,
+          pollMs,
+          ...(deps.chatBackoff ? { backoff: deps.chatBackoff } : {}),
+        }),
+      );
     const chat: ChatDelivery[] = onlyRun
       ? []
-      : Object.entries(deps.notifiers ?? {}).map(([surface, deliver]) =>
-          createChatDelivery({
-            database,
-            deliver,
-            surface: surface as ChatSurface,
-            log: log.child({ part: 'chat', surface }),
-            workerId,
-            pollMs,
-            ...(deps.chatBackoff ? { backoff: deps.chatBackoff } : {}),
-          }),
-        );
+      : [...deliveries(deps.notifiers, RUN_OUTBOX), ...deliveries(deps.alertNotifiers, ALERT_OUTBOX)];
     const handlers: JobHandler[] = onlyRun
       ? [stages]
-      : [reaper, createDeadlineFirer({ ...deps, pollMs }), ...chat, stages];
+      : [reaper, createDeadlineFirer({ ...deps, pollMs }), ...chat, ...(deps.handlers ?? []), stages];
     return { stages, reaper, chat, handlers };
   }
 
@@ -206,6 +213,7 @@ export function createStageWorker(deps: StageWorkerDeps): StageWorker {
       await Promise.all([
         parts.stages.stop(graceMs),
         ...parts.chat.map((c) => c.stop(Math.min(graceMs, 3000))),
+        ...(deps.handlers ?? []).map((h) => h.stop?.(graceMs)),
       ]);
     },
     async tick() {

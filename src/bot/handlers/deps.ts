@@ -1,6 +1,7 @@
 import type { Database } from '../../db/client.ts';
 import type { Logger } from '../../log.ts';
 import type { JobQueue } from '../../workflows/jobs.ts';
+import type { Monitoring } from '../../workflows/monitoring.ts';
 import type { RoleService } from '../../workflows/role-service.ts';
 import type { RunService } from '../../workflows/run-service.ts';
 import type { ChatPort } from '../chat.ts';
@@ -14,6 +15,7 @@ export type ChatCore = {
   roles: RoleService;
   jobs: JobQueue;
   intents: IntentParser;
+  monitoring: Monitoring;
   log: Logger;
 };
 

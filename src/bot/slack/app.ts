@@ -24,7 +24,7 @@ import {
 import { REJECT_CALLBACK_ID } from '../views/reject-modal.ts';
 import { createWorkQueue } from '../work-queue.ts';
 import { createBoltLogger } from './bolt-logger.ts';
-import { createSlackChat, webClientOptions } from './chat.ts';
+import { createSlackChat, createSlackProblems, type SlackProblem, webClientOptions } from './chat.ts';
 
 /** What proves a Slack user's identity, as the audit trail keeps it. */
 const SLACK_CREDENTIAL = describeCredential({ credential: 'slack' });
@@ -53,6 +53,8 @@ export type SlackBot = {
   chat: ChatPort;
   /** HTTP mode's `/slack/events` route, for Steward's HTTP app to mount; undefined in Socket Mode. */
   http?: { router: Router; signingSecret: string };
+  /** Slack's permanent refusals since start (a missing scope, a channel the bot is not in), for /healthz. */
+  problems(): SlackProblem[];
   /** Starts Socket Mode (if used) and the chat inbox's drain passes. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -94,7 +96,8 @@ export function createSlackBot(options: SlackBotOptions, deps: SlackBotDeps): Sl
       ...(options.apiTimeoutMs !== undefined ? { timeoutMs: options.apiTimeoutMs } : {}),
     }),
   });
-  const chat = createSlackChat(app.client);
+  const problems = createSlackProblems(log);
+  const chat = createSlackChat(app.client, problems);
   const handlers = createChatHandlers(deps, chat);
   const work = createWorkQueue(1, log);
   /** Work a listener does after its ack, queued so that new requests are acked first. */
@@ -231,6 +234,7 @@ export function createSlackBot(options: SlackBotOptions, deps: SlackBotDeps): Sl
 
   return {
     chat,
+    problems: () => problems.list(),
     ...(receiver ? { http: { router, signingSecret: options.signingSecret ?? '' } } : {}),
     async start() {
       if (!receiver) await app.start();

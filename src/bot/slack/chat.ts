@@ -7,17 +7,48 @@ const REFUSALS: Record<string, string> = {
   not_in_channel: 'invite the bot there (/invite @steward)',
   is_archived: "the channel is archived: unarchive it or name another in the spec's `channel:`",
   restricted_action: 'the workspace does not let the bot post there',
+  missing_scope:
+    'the Slack app lacks a scope: add it to the app (slack/manifest.yaml lists them all) and reinstall it',
 };
 
+/** A permanent refusal, as `/healthz` lists it: what Slack said, where, and what to do. */
+export type SlackProblem = { code: string; channel: string; message: string; at: string };
+
+/**
+ * The refusals seen since start, one per code and channel: each is logged once, loudly,
+ * and listed on `/healthz` until the process restarts, rather than once per message.
+ */
+export type SlackProblems = { report(problem: Omit<SlackProblem, 'at'>): void; list(): SlackProblem[] };
+
+export function createSlackProblems(log: {
+  error(message: string, fields?: Record<string, unknown>): void;
+}): SlackProblems {
+  const seen = new Map<string, SlackProblem>();
+  return {
+    report(problem) {
+      const key = `${problem.code}:${problem.channel}`;
+      if (seen.has(key)) return;
+      seen.set(key, { ...problem, at: new Date().toISOString() });
+      log.error('Slack refuses Steward; fix this in Slack, then restart to clear it from /healthz', problem);
+    },
+    list: () => [...seen.values()],
+  };
+}
+
 /** Runs a Web API call, turning Slack's permanent refusals into `ChatRefused`. */
-async function call<T>(channel: string, fn: () => Promise<T>): Promise<T> {
+async function call<T>(channel: string, fn: () => Promise<T>, problems?: SlackProblems): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    const code = (error as { data?: { error?: string } }).data?.error;
+    const data = (error as { data?: { error?: string; needed?: string } }).data;
+    const code = data?.error;
     const hint = code ? REFUSALS[code] : undefined;
-    if (hint)
-      throw new ChatRefused(`Slack refused a message in ${channel} (${code}): ${hint}`, { cause: error });
+    if (hint && code) {
+      const needed = code === 'missing_scope' && data?.needed ? ` (needs ${data.needed})` : '';
+      const message = `Slack refused a message in ${channel} (${code}${needed}): ${hint}`;
+      problems?.report({ code, channel, message });
+      throw new ChatRefused(message, { cause: error });
+    }
     throw error;
   }
 }
@@ -48,30 +79,36 @@ export function webClientOptions(
 }
 
 /** The chat port on Slack's Web API. A message's id is its `ts`; a modal's trigger is Slack's `trigger_id`. */
-export function createSlackChat(client: WebClient): ChatPort {
+export function createSlackChat(client: WebClient, problems?: SlackProblems): ChatPort {
   return {
     surface: 'slack',
     async post(channel, message, options) {
-      const result = await call(channel, () =>
-        client.chat.postMessage({
-          channel,
-          text: message.text,
-          ...(message.blocks ? { blocks: message.blocks } : {}),
-          ...(options?.thread ? { thread_ts: options.thread } : {}),
-          unfurl_links: false,
-        }),
+      const result = await call(
+        channel,
+        () =>
+          client.chat.postMessage({
+            channel,
+            text: message.text,
+            ...(message.blocks ? { blocks: message.blocks } : {}),
+            ...(options?.thread ? { thread_ts: options.thread } : {}),
+            unfurl_links: false,
+          }),
+        problems,
       );
       if (!result.ts) throw new Error(`chat.postMessage to ${channel} returned no ts`);
       return { channel: result.channel ?? channel, id: result.ts };
     },
     async update(ref, message) {
-      const result = await call(ref.channel, () =>
-        client.chat.update({
-          channel: ref.channel,
-          ts: ref.id,
-          text: message.text,
-          ...(message.blocks ? { blocks: message.blocks } : {}),
-        }),
+      const result = await call(
+        ref.channel,
+        () =>
+          client.chat.update({
+            channel: ref.channel,
+            ts: ref.id,
+            text: message.text,
+            ...(message.blocks ? { blocks: message.blocks } : {}),
+          }),
+        problems,
       );
       return { channel: result.channel ?? ref.channel, id: result.ts ?? ref.id };
     },
@@ -100,7 +137,9 @@ export function createSlackChat(client: WebClient): ChatPort {
         ...(options?.thread ? { thread_ts: options.thread } : {}),
         ...(file.altText ? { alt_text: file.altText } : {}),
       } as Parameters<WebClient['filesUploadV2']>[0];
-      const result = (await client.filesUploadV2(upload)) as { files?: { files?: { id?: string }[] }[] };
+      const result = (await call(channel, () => client.filesUploadV2(upload), problems)) as {
+        files?: { files?: { id?: string }[] }[];
+      };
       return { channel, id: result.files?.[0]?.files?.[0]?.id ?? '' };
     },
   };

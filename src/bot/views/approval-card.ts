@@ -12,6 +12,7 @@ import type { KnownBlock } from '@slack/types';
 import { z } from 'zod';
 import type { RunView } from '../../workflows/run-engine.ts';
 import type { TimelineEntry } from '../../workflows/run-service.ts';
+import { causeText } from '../../workflows/run-view.ts';
 import { actions, button, context, fields, header, type Message, section, sections } from './blocks.ts';
 import {
   atTime,
@@ -158,6 +159,17 @@ function evidence(run: RunView): KnownBlock[] {
 const cardHeader = (run: RunView, prefix: string) =>
   header(`${prefix} #${run.number} ${truncate(run.pipeline, 80)}`);
 
+/** Why the run exists, when a drift alert started it: so the approver weighs it as a challenger. */
+function causeBlocks(run: RunView): KnownBlock[] {
+  if (!run.cause) return [];
+  const text = causeText(run.cause);
+  return [
+    section(
+      `🔶 ${escapeText(text.charAt(0).toUpperCase() + text.slice(1))}, posted in ${escapeText(run.cause.channel)}. It competes with production as the challenger.`,
+    ),
+  ];
+}
+
 /** The card asking approvers to decide `run` (in `awaitingApproval`), with the buttons. */
 export function approvalCard(run: RunView): Message {
   const value = runButtonValue(run);
@@ -166,6 +178,7 @@ export function approvalCard(run: RunView): Message {
     : 'Only approvers can decide, and not the person who requested the run.';
   const blocks: KnownBlock[] = [
     cardHeader(run, '🙋 Approval needed:'),
+    ...causeBlocks(run),
     ...evidence(run),
     context(so),
     actions(
