@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { type App, type AppOptions, createIntentParser, openApp, VERSION } from './app.ts';
 import { accessCommand } from './cli/access-commands.ts';
+import { DRIFT_USAGE, driftCommand } from './cli/drift-commands.ts';
 import { formatDetail, formatHistory, formatModels, formatRuns } from './cli/format.ts';
 import { type Config, loadConfig } from './config.ts';
 import { useToken } from './db/credentials-repo.ts';
@@ -40,6 +41,7 @@ Usage:
   steward rollback <pipeline>            undo the last change of production   [--to v<N>] [--wait]
   steward promote <pipeline>             finish a canary or shadow deployment (approver)
   steward history <pipeline>             which version served when, who approved, what it replaced   [--json]
+  ${DRIFT_USAGE}
   steward grant <user> <role> [pipeline] give a role: viewer, operator, approver, admin
   steward revoke <user> [pipeline]       take a global (or per-pipeline) role away
   steward roles                          every grant   [--json]
@@ -83,6 +85,8 @@ export async function main(
       name: { type: 'string' },
       to: { type: 'string' },
       scope: { type: 'string' },
+      columns: { type: 'string' },
+      hours: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },
@@ -209,6 +213,17 @@ export async function main(
     }
     case 'pipeline':
       return pipelineCommand(args, io);
+    case 'drift':
+      return driftCommand(args, {
+        json: values.json === true,
+        ...(values.columns ? { columns: values.columns } : {}),
+        ...(values.hours ? { hours: values.hours } : {}),
+        as,
+        io,
+        usage: (message) => usage(io, message),
+        fail: (error) => fail(io, error),
+        withAccess,
+      });
     case 'intent': {
       const text = args.join(' ').trim();
       if (!text) return usage(io, 'intent needs the text to read: steward intent "retrain churn"');

@@ -1,6 +1,7 @@
 import { type ErrorCode, StewardError } from '../errors.ts';
 import type { Access, GrantView, TokenView, WhoAmI } from '../workflows/access.ts';
 import type { HistoryEntry } from '../workflows/deployments.ts';
+import type { AlertView } from '../workflows/monitoring.ts';
 import type { RunService } from '../workflows/run-service.ts';
 
 type Runs = Awaited<ReturnType<RunService['list']>>;
@@ -122,5 +123,26 @@ export function createHttpAccess(baseUrl: string, token: string | undefined, mis
     async revokeToken(id) {
       await call('DELETE', `/api/tokens/${encodeURIComponent(id)}`);
     },
+    drift: (pipeline) => call('GET', `/api/pipelines/${encodeURIComponent(pipeline)}/drift`),
+    async driftHistory(pipeline, limit) {
+      const query = limit ? `?limit=${limit}` : '';
+      return (
+        await call<{ history: Awaited<ReturnType<Access['driftHistory']>> }>(
+          'GET',
+          `/api/pipelines/${encodeURIComponent(pipeline)}/drift/history${query}`,
+        )
+      ).history;
+    },
+    checkDrift: ({ pipeline, as }) =>
+      call('POST', `/api/pipelines/${encodeURIComponent(pipeline)}/drift/check`, as ? { as } : {}),
+    async alerts(pipeline) {
+      return (
+        await call<{ alerts: AlertView[] }>('GET', `/api/pipelines/${encodeURIComponent(pipeline)}/alerts`)
+      ).alerts;
+    },
+    alert: (number) => call('GET', `/api/alerts/${number}`),
+    snooze: ({ alert, hours, as }) =>
+      call('POST', `/api/alerts/${alert}/snooze`, { ...(hours ? { hours } : {}), ...(as ? { as } : {}) }),
+    retrain: ({ alert, as }) => call('POST', `/api/alerts/${alert}/retrain`, as ? { as } : {}),
   };
 }

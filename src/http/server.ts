@@ -14,6 +14,7 @@ import { browserGuard, hostRules, jsonOnly } from './guards.ts';
 import { createHealthCheck, type HealthReport } from './health.ts';
 import { consoleApiRoutes, consolePageRoutes } from './routes/console.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
+import { driftRoutes } from './routes/drift.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { roleRoutes } from './routes/roles.ts';
@@ -115,7 +116,13 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.use(deps.console ? consolePageRoutes({ auth }) : statusRoutes({ auth, accessOf, version }));
   const api = express.Router();
   api.use(jsonOnly, express.json({ limit: MAX_BODY, type: 'application/json' }), auth.authenticate);
-  api.use(runRoutes(accessOf), deploymentRoutes(accessOf), roleRoutes(accessOf), tokenRoutes(accessOf));
+  api.use(
+    runRoutes(accessOf),
+    deploymentRoutes(accessOf),
+    driftRoutes(accessOf),
+    roleRoutes(accessOf),
+    tokenRoutes(accessOf),
+  );
   if (deps.console) api.use(consoleApiRoutes({ console: deps.console, database }));
   app.use('/api', api);
   app.use((req: Request) => {

@@ -12,8 +12,9 @@ import { listGrants } from '../db/runs-repo.ts';
 import { StewardError } from '../errors.ts';
 import type { DeploymentResult, HistoryEntry } from './deployments.ts';
 import { actingAs, claimable, describeCredential, isGlobalAdmin, type Principal } from './identity.ts';
+import type { AlertView, Monitoring, ReportView } from './monitoring.ts';
 import type { Grant, RoleService } from './role-service.ts';
-import type { Role } from './roles.ts';
+import { hasRole, type Role } from './roles.ts';
 import type { ActResult, RunAction, RunDetail, RunService } from './run-service.ts';
 
 export type WhoAmI = { user: string; credential: Principal['credential']; grants: Grant[] };
@@ -69,15 +70,37 @@ export type Access = {
   }): Promise<{ token: string } & TokenView>;
   listTokens(): Promise<TokenView[]>;
   revokeToken(id: string): Promise<void>;
+  /** The pipeline's latest drift report; NOT_FOUND before its first check. */
+  drift(pipeline: string): Promise<ReportView>;
+  driftHistory(pipeline: string, limit?: number): ReturnType<Monitoring['history']>;
+  /** Runs a drift check now (operator or above) and stores its report; it decides no alert. */
+  checkDrift(request: { pipeline: string; as?: string }): Promise<ReportView>;
+  alerts(pipeline: string): Promise<AlertView[]>;
+  alert(number: number): ReturnType<Monitoring['alert']>;
+  snooze(request: { alert: number; hours?: number; as?: string }): ReturnType<Monitoring['snooze']>;
+  retrain(request: { alert: number; as?: string }): ReturnType<Monitoring['retrain']>;
 };
 
 type DeployAccessRequest = { pipeline: string; as?: string; requestKey?: string };
 
-export type AccessDeps = { database: Database; service: RunService; roles: RoleService };
+export type AccessDeps = {
+  database: Database;
+  service: RunService;
+  roles: RoleService;
+  /** Without it (a server built for one purpose, in tests) the drift requests say so. */
+  monitoring?: Monitoring;
+};
 
 /** The Access of `principal`, checked against the database when each request is made. */
-export function createAccess({ database, service, roles }: AccessDeps, principal: Principal): Access {
+export function createAccess(
+  { database, service, roles, monitoring }: AccessDeps,
+  principal: Principal,
+): Access {
   const db = database.db;
+  const monitor = (): Monitoring => {
+    if (!monitoring) throw new StewardError('NOT_FOUND', 'drift monitoring is not served here');
+    return monitoring;
+  };
   const self = principal.user;
   /** Tokens are a person's own business, and an admin's. */
   async function mayManageTokensOf(user: string): Promise<boolean> {
@@ -180,6 +203,51 @@ export function createAccess({ database, service, roles }: AccessDeps, principal
       if (!(await revokeToken(db, id))) {
         throw new StewardError('NOT_FOUND', `token ${id} was already revoked`);
       }
+    },
+    async drift(pipeline) {
+      const latest = await monitor().latest(pipeline);
+      if (!latest) {
+        throw new StewardError(
+          'NOT_FOUND',
+          `${pipeline} has no drift report yet; \`steward drift ${pipeline}\` (POST /api/pipelines/${pipeline}/drift/check) runs a check now`,
+        );
+      }
+      return latest;
+    },
+    driftHistory: (pipeline, limit) => monitor().history(pipeline, limit),
+    async checkDrift({ pipeline, as }) {
+      const { actor } = await actingAs(db, principal, as);
+      const role = await roles.roleOn(actor, pipeline);
+      if (!hasRole(role, 'operator')) {
+        throw new StewardError(
+          'FORBIDDEN',
+          `You need the operator role on ${pipeline} to run a drift check (you are ${role ?? 'not granted any role'}); its latest report is at GET /api/pipelines/${pipeline}/drift.`,
+        );
+      }
+      const outcome = await monitor().check({ pipeline, trigger: 'manual', requestedBy: actor });
+      if (outcome.status !== 'checked') throw new Error('a manual drift check was taken for a scheduled one');
+      return outcome.report;
+    },
+    alerts: (pipeline) => monitor().alerts(pipeline),
+    alert: (number) => monitor().alert(number),
+    async snooze({ alert, hours = 24, as }) {
+      const { actor } = await actingAs(db, principal, as);
+      if (!(hours > 0 && hours <= 24 * 30)) {
+        throw new StewardError(
+          'BAD_REQUEST',
+          `a snooze is from 1 minute to 30 days long; got ${hours} hours`,
+        );
+      }
+      return monitor().snooze({ alert, by: actor, ms: Math.round(hours * 3_600_000) });
+    },
+    async retrain({ alert, as }) {
+      const { actor, via } = await actingAs(db, principal, as);
+      return monitor().retrain({
+        alert,
+        by: actor,
+        ...(via ? { via } : {}),
+        credential: describeCredential(principal),
+      });
     },
   };
 }
