@@ -49,7 +49,8 @@ import { features } from '../src/stages/pipeline/features.ts';
 import { train } from '../src/stages/pipeline/train.ts';
 import { PipelineSpec } from '../src/stages/spec.ts';
 import type { StageName, StageRequest } from '../src/stages/stage.ts';
-import { processClock } from '../src/workflows/clock.ts';
+import { databaseClock, processClock } from '../src/workflows/clock.ts';
+import { createMonitoring } from '../src/workflows/monitoring.ts';
 import { createRoleService } from '../src/workflows/role-service.ts';
 import { createRunEngine } from '../src/workflows/run-engine.ts';
 import { createRunService } from '../src/workflows/run-service.ts';
@@ -584,6 +585,13 @@ async function main() {
       roles,
       jobs: t.jobs,
       intents: rulesIntentParser,
+      monitoring: createMonitoring({
+        database: t.database,
+        catalog,
+        clock: databaseClock,
+        log: silentLogger,
+        runs: service,
+      }),
       log: silentLogger,
     },
   );

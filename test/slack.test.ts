@@ -14,6 +14,7 @@ import { createHttpServer } from '../src/http/server.ts';
 import { createLogger, silentLogger } from '../src/log.ts';
 import { createMemoryCatalog } from '../src/stages/catalog.ts';
 import { processClock } from '../src/workflows/clock.ts';
+import { createMonitoring, type Monitoring } from '../src/workflows/monitoring.ts';
 import { createRoleService, type RoleService } from '../src/workflows/role-service.ts';
 import { createRunEngine } from '../src/workflows/run-engine.ts';
 import { createRunService, type RunService } from '../src/workflows/run-service.ts';
@@ -54,6 +55,7 @@ describe.each(backends())('Slack bot on %s', (backend) => {
   let intents: IntentParser = rulesIntentParser;
   let service: RunService;
   let roles: RoleService;
+  let monitoring: Monitoring;
   /** What the bot logged at warn and above, as the JSON lines Steward writes. */
   const logLines: string[] = [];
   const botLog = createLogger({
@@ -73,12 +75,20 @@ describe.each(backends())('Slack bot on %s', (backend) => {
     });
     service = createRunService({ database: t.database, engine, catalog });
     roles = createRoleService({ database: t.database });
+    monitoring = createMonitoring({
+      database: t.database,
+      catalog,
+      clock: processClock,
+      log: silentLogger,
+      runs: service,
+    });
     const bot = createSlackBot(
       { botToken: 'xoxb-test', signingSecret: SECRET, apiUrl: fake.url },
       {
         database: t.database,
         service,
         roles,
+        monitoring,
         jobs: t.jobs,
         intents: (text, ctx) => intents(text, ctx),
         log: botLog,
@@ -298,6 +308,7 @@ describe.each(backends())('Slack bot on %s', (backend) => {
           database: t.database,
           service,
           roles,
+          monitoring,
           jobs: t.jobs,
           intents: rulesIntentParser,
           log: silentLogger,

@@ -12,6 +12,7 @@ import { createHttpServer } from '../../src/http/server.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createMemoryCatalog } from '../../src/stages/catalog.ts';
 import { processClock } from '../../src/workflows/clock.ts';
+import { createMonitoring } from '../../src/workflows/monitoring.ts';
 import { createRoleService } from '../../src/workflows/role-service.ts';
 import { createRunEngine, SYSTEM_ACTOR } from '../../src/workflows/run-engine.ts';
 import { createRunService } from '../../src/workflows/run-service.ts';
@@ -257,6 +258,13 @@ describe.each(backends())('chat adapters on %s', (backend) => {
       roles,
       jobs: t.jobs,
       intents: rulesIntentParser,
+      monitoring: createMonitoring({
+        database: t.database,
+        catalog,
+        clock: processClock,
+        log: silentLogger,
+        runs: service,
+      }),
       log: silentLogger,
     };
     const bot = createSlackBot(

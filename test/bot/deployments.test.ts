@@ -8,6 +8,8 @@ import { createMemoryCatalog } from '../../src/stages/catalog.ts';
 import { stages } from '../../src/stages/index.ts';
 import { PipelineSpec } from '../../src/stages/spec.ts';
 import { createStageStore } from '../../src/stages/store.ts';
+import { databaseClock } from '../../src/workflows/clock.ts';
+import { createMonitoring } from '../../src/workflows/monitoring.ts';
 import { createRoleService } from '../../src/workflows/role-service.ts';
 import { createRunService, type RunService } from '../../src/workflows/run-service.ts';
 import { backends } from '../helpers/database.ts';
@@ -52,6 +54,13 @@ describe.each(backends())('deployments in chat on %s', (backend) => {
         roles: createRoleService({ database: h.database }),
         jobs: h.jobs,
         intents: rulesIntentParser,
+        monitoring: createMonitoring({
+          database: h.database,
+          catalog,
+          clock: databaseClock,
+          log: silentLogger,
+          runs: service,
+        }),
         log: silentLogger,
       },
       chat,

@@ -1,7 +1,7 @@
 import { type AliasState, lockAlias, setAlias as moveAlias } from '../../src/db/alias-repo.ts';
 import type { Database } from '../../src/db/client.ts';
 import { datasets, modelVersions, pipelines, runs } from '../../src/db/schema.ts';
-import { packJson } from '../../src/stages/data/serialize.ts';
+import { packJson, packTable } from '../../src/stages/data/serialize.ts';
 import { CHURN, generateChurn } from '../../src/stages/data/synthetic-churn.ts';
 import type { Table } from '../../src/stages/data/table.ts';
 import { encodeTarget } from '../../src/stages/features/target.ts';
@@ -73,7 +73,14 @@ export async function registerVersions(
   database: Database,
   pipeline: string,
   versions: { version: number; model: unknown; modelType: string }[],
-  options: { transform: FeatureTransform; monitoring?: Record<string, unknown> },
+  options: {
+    transform: FeatureTransform;
+    monitoring?: Record<string, unknown>;
+    /** The training data, stored as the versions' dataset (what drift checks compare with). */
+    dataset?: Table;
+    /** The versions' holdout metrics. */
+    metrics?: Record<string, number>;
+  },
 ): Promise<Map<number, string>> {
   const db = database.db;
   const datasetHash = `test-${pipeline}`;
@@ -83,10 +90,10 @@ export async function registerVersions(
       hash: datasetHash,
       pipeline,
       source: {},
-      rowCount: 0,
+      rowCount: options.dataset?.rowCount ?? 0,
       columns: [],
       profile: {},
-      content: Buffer.from(''),
+      content: options.dataset ? packTable(options.dataset) : Buffer.from(''),
     })
     .onConflictDoNothing();
   const spec = { name: pipeline, monitoring: options.monitoring ?? {} };
@@ -123,7 +130,7 @@ export async function registerVersions(
       params: {},
       artifact: packJson(model),
       transform: options.transform,
-      metrics: {},
+      metrics: options.metrics ?? {},
     });
   }
   return runIds;

@@ -11,6 +11,8 @@ import { findRun } from '../../src/db/runs-repo.ts';
 import { consoleMessages } from '../../src/db/schema.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createMemoryCatalog } from '../../src/stages/catalog.ts';
+import { databaseClock } from '../../src/workflows/clock.ts';
+import { createMonitoring } from '../../src/workflows/monitoring.ts';
 import { createRoleService } from '../../src/workflows/role-service.ts';
 import { createRunService } from '../../src/workflows/run-service.ts';
 import { LOCAL_SECRET, startApi, type TestApi } from '../helpers/api.ts';
@@ -40,6 +42,13 @@ describe('forged console requests', () => {
       roles: createRoleService({ database: h.database }),
       jobs: h.jobs,
       intents: rulesIntentParser,
+      monitoring: createMonitoring({
+        database: h.database,
+        catalog: createMemoryCatalog([demoSpec()]),
+        clock: databaseClock,
+        log: silentLogger,
+        runs: service,
+      }),
       log: silentLogger,
       mode: 'on',
     });

@@ -7,6 +7,8 @@ import { findRun } from '../../src/db/runs-repo.ts';
 import { consoleMessages } from '../../src/db/schema.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createMemoryCatalog } from '../../src/stages/catalog.ts';
+import { databaseClock } from '../../src/workflows/clock.ts';
+import { createMonitoring } from '../../src/workflows/monitoring.ts';
 import { createRoleService } from '../../src/workflows/role-service.ts';
 import { createRunService } from '../../src/workflows/run-service.ts';
 import { API_TOKEN, LOCAL_SECRET, rawRequest, startApi, type TestApi } from '../helpers/api.ts';
@@ -143,16 +145,21 @@ describe('cross-site requests to the console', () => {
   let session: { cookie: string; csrf: string };
   beforeAll(async () => {
     h = await engineHarness('pglite');
+    const catalog = createMemoryCatalog([demoSpec()]);
+    const service = createRunService({ database: h.database, engine: h.engine, catalog });
     const console = createConsole({
       database: h.database,
-      service: createRunService({
-        database: h.database,
-        engine: h.engine,
-        catalog: createMemoryCatalog([demoSpec()]),
-      }),
+      service,
       roles: createRoleService({ database: h.database }),
       jobs: h.jobs,
       intents: rulesIntentParser,
+      monitoring: createMonitoring({
+        database: h.database,
+        catalog,
+        clock: databaseClock,
+        log: silentLogger,
+        runs: service,
+      }),
       log: silentLogger,
       mode: 'on',
     });

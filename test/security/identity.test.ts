@@ -10,6 +10,8 @@ import { chatInbox } from '../../src/db/schema.ts';
 import { createHttpServer } from '../../src/http/server.ts';
 import { createLogger } from '../../src/log.ts';
 import { createMemoryCatalog } from '../../src/stages/catalog.ts';
+import { databaseClock } from '../../src/workflows/clock.ts';
+import { createMonitoring } from '../../src/workflows/monitoring.ts';
 import { createRoleService } from '../../src/workflows/role-service.ts';
 import { createRunService, type RunDetail } from '../../src/workflows/run-service.ts';
 import { API_TOKEN, rawRequest, startApi, type TestApi } from '../helpers/api.ts';
@@ -306,7 +308,21 @@ describe('Slack identities', () => {
     const log = createLogger({ level: 'warn', destination: { write: (l: string) => lines.push(l) } });
     const bot = createSlackBot(
       { botToken: 'xoxb-test', signingSecret: SECRET, apiUrl: fake.url },
-      { database: h.database, service, roles, jobs: h.jobs, intents: rulesIntentParser, log },
+      {
+        database: h.database,
+        service,
+        roles,
+        jobs: h.jobs,
+        intents: rulesIntentParser,
+        monitoring: createMonitoring({
+          database: h.database,
+          catalog,
+          clock: databaseClock,
+          log,
+          runs: service,
+        }),
+        log,
+      },
     );
     server = createHttpServer({
       service,
