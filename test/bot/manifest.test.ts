@@ -13,7 +13,8 @@ describe('slack/manifest.yaml', () => {
       expect.arrayContaining(['app_mention', 'message.im', 'app_home_opened']),
     );
     expect(manifest.oauth_config.scopes.bot).toEqual(
-      expect.arrayContaining(['commands', 'chat:write', 'app_mentions:read', 'im:history']),
+      // files:write: the approval card's chart and the drift alert's are uploaded files.
+      expect.arrayContaining(['commands', 'chat:write', 'files:write', 'app_mentions:read', 'im:history']),
     );
     for (const url of [
       manifest.features.slash_commands[0].url,

@@ -7,6 +7,8 @@ const REFUSALS: Record<string, string> = {
   not_in_channel: 'invite the bot there (/invite @steward)',
   is_archived: "the channel is archived: unarchive it or name another in the spec's `channel:`",
   restricted_action: 'the workspace does not let the bot post there',
+  missing_scope:
+    'the Slack app lacks a scope this needs (chat:write for messages, files:write for charts): add it under OAuth & Permissions and reinstall the app',
 };
 
 /** Runs a Web API call, turning Slack's permanent refusals into `ChatRefused`. */
@@ -100,7 +102,9 @@ export function createSlackChat(client: WebClient): ChatPort {
         ...(options?.thread ? { thread_ts: options.thread } : {}),
         ...(file.altText ? { alt_text: file.altText } : {}),
       } as Parameters<WebClient['filesUploadV2']>[0];
-      const result = (await client.filesUploadV2(upload)) as { files?: { files?: { id?: string }[] }[] };
+      const result = (await call(channel, () => client.filesUploadV2(upload))) as {
+        files?: { files?: { id?: string }[] }[];
+      };
       return { channel, id: result.files?.[0]?.files?.[0]?.id ?? '' };
     },
   };
