@@ -15,6 +15,8 @@ import { truncate } from './limits.ts';
 import { pipelineName } from './run-state.ts';
 import {
   type EvaluateCurves,
+  type PredictedPairs,
+  type RocCounts,
   readCurves,
   readEvaluate,
   readHistory,
@@ -71,20 +73,23 @@ type Names = {
   rows: number | undefined;
 };
 
-/** `the same 1,000 holdout rows`, or `500 of the 1,000 holdout rows` for a sample. */
-function rowsText(rows: number | undefined, drawn?: number): string {
-  if (rows === undefined) return 'the same holdout rows';
-  if (drawn !== undefined && drawn < rows)
-    return `${formatCount(drawn)} of the same ${formatCount(rows)} holdout rows`;
-  return `the same ${formatCount(rows)} holdout rows`;
+/**
+ * `the same 1,000 holdout rows` (both models), `the 1,000 holdout rows` (this run alone), or
+ * `500 of the same 1,000 holdout rows` when a sample is drawn.
+ */
+function rowsText(rows: number | undefined, shared: boolean, drawn?: number): string {
+  const the = shared ? 'the same' : 'the';
+  if (rows === undefined) return `${the} holdout rows`;
+  const sample = drawn !== undefined && drawn < rows ? `${formatCount(drawn)} of ` : '';
+  return `${sample}${the} ${formatCount(rows)} holdout rows`;
 }
 
 function rocPlan(run: RunView, curves: EvaluateCurves, n: Names): ApprovalChartPlan {
-  const rates = (c: Extract<EvaluateCurves['candidate'], { kind: 'roc' }>) => ({
+  const rates = (c: RocCounts) => ({
     points: c.points.map(([fp, tp]): [number, number] => [fp / c.negatives, tp / c.positives]),
     ...(c.auc !== undefined ? { auc: c.auc } : {}),
   });
-  const candidate = curves.candidate as Extract<EvaluateCurves['candidate'], { kind: 'roc' }>;
+  const candidate = curves.candidate as RocCounts;
   const prod = curves.production?.kind === 'roc' ? curves.production : null;
   const series = [
     { label: `this run (#${run.number})`, ...rates(candidate) },
@@ -99,14 +104,14 @@ function rocPlan(run: RunView, curves: EvaluateCurves, n: Names): ApprovalChartP
     title,
     altText:
       `ROC curve of run #${run.number}${auc(candidate)}` +
-      `${prod ? ` and ${n.production}${auc(prod)}` : ''} on ${rowsText(n.rows)}` +
+      `${prod ? ` and ${n.production}${auc(prod)}` : ''} on ${rowsText(n.rows, prod !== null)}` +
       `, positive class "${candidate.positive}"; the dashed diagonal is chance.`,
-    comment: `📈 #${run.number} ${n.mrkdwn}: ROC curve of this run${prod ? ` against ${n.production}` : ''} on ${rowsText(n.rows)}.`,
+    comment: `📈 #${run.number} ${n.mrkdwn}: ROC curve of this run${prod ? ` against ${n.production}` : ''} on ${rowsText(n.rows, prod !== null)}.`,
   };
 }
 
 function predictedPlan(run: RunView, curves: EvaluateCurves, n: Names): ApprovalChartPlan {
-  const candidate = curves.candidate as Extract<EvaluateCurves['candidate'], { kind: 'predicted_vs_actual' }>;
+  const candidate = curves.candidate as PredictedPairs;
   const prod = curves.production?.kind === 'predicted_vs_actual' ? curves.production : null;
   const series = [
     { label: `this run (#${run.number})`, points: candidate.points },
@@ -114,7 +119,7 @@ function predictedPlan(run: RunView, curves: EvaluateCurves, n: Names): Approval
   ];
   const against = prod ? ` vs ${n.production}` : '';
   const title = `#${run.number} ${n.name}: predicted vs actual${against}`;
-  const sample = rowsText(n.rows ?? candidate.rows, candidate.points.length);
+  const sample = rowsText(n.rows ?? candidate.rows, prod !== null, candidate.points.length);
   return {
     spec: predictedVsActualChart(series, title),
     filename: `${n.stem}-predicted-vs-actual.png`,

@@ -57,6 +57,7 @@ describe('the approval chart', () => {
       history: null,
     });
     expect(plan?.title).toBe('#12 churn: ROC curve');
+    expect(plan?.comment).toBe('📈 #12 churn: ROC curve of this run on the 2,469 holdout rows.');
     expect(seriesOf(plan?.spec)).toEqual(['this run (#12) (AUC 0.900)', 'chance (AUC 0.5)']);
   });
 
