@@ -6,10 +6,14 @@
  *
  * The first call of the process is timed on its own: it imports vega, vega-lite and resvg
  * (loaded lazily by render.ts) and warms them. Each chart is then drawn `--repeats` times
- * (default 20) and the median and slowest are reported, with the PNG's size. The data are
+ * (default 20) and the median and slowest are reported, with the PNG's size and the longest
+ * the event loop was held during those draws (`monitorEventLoopDelay`; resvg rasterises on
+ * libuv's thread pool, vega-lite and vega run on the loop). The data are
  * as large as Steward stores them: 200-point ROC curves, 500 (actual, predicted) pairs per
  * model, 100 epochs, 4 drift panels of 10 bins.
  */
+import os from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { renderPng } from '../src/stages/charts/render.ts';
 import {
@@ -64,28 +68,44 @@ const charts = {
 
 const ms = (start: number) => performance.now() - start;
 
+const load = () =>
+  os
+    .loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
+process.stdout.write(
+  `Charts: Node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${process.platform}; ` +
+    `${repeats} warm draws per chart; load average (1, 5, 15 min) ${load()} before\n`,
+);
 const first = performance.now();
 await renderPng(charts.roc);
 process.stdout.write(
   `first call of the process (imports included, ROC chart): ${ms(first).toFixed(0)} ms\n\n`,
 );
-process.stdout.write('| chart | first draw | median | slowest | PNG |\n|---|---|---|---|---|\n');
+process.stdout.write(
+  '| chart | first draw | median | slowest | loop held (max) | PNG |\n|---|---|---|---|---|---|\n',
+);
 for (const [name, spec] of Object.entries(charts)) {
   const times: number[] = [];
   let bytes = 0;
   let size = '';
+  const loop = monitorEventLoopDelay({ resolution: 1 });
   for (let i = 0; i <= repeats; i++) {
+    if (i === 1) loop.enable();
     const start = performance.now();
     const rendered = await renderPng(spec);
     times.push(ms(start));
     bytes = rendered.png.length;
     size = `${rendered.width}×${rendered.height}`;
   }
+  loop.disable();
+  const held = loop.max / 1e6;
   const [firstDraw, ...warm] = times as [number, ...number[]];
   warm.sort((a, b) => a - b);
   const median = warm[Math.floor(warm.length / 2)] ?? Number.NaN;
   const slowest = warm.at(-1) ?? Number.NaN;
   process.stdout.write(
-    `| ${name} | ${firstDraw.toFixed(0)} ms | ${median.toFixed(0)} ms | ${slowest.toFixed(0)} ms | ${size}, ${(bytes / 1024).toFixed(0)} KB |\n`,
+    `| ${name} | ${firstDraw.toFixed(0)} ms | ${median.toFixed(0)} ms | ${slowest.toFixed(0)} ms | ${held.toFixed(0)} ms | ${size}, ${(bytes / 1024).toFixed(0)} KB |\n`,
   );
 }
+process.stdout.write(`\nload average ${load()} after\n`);

@@ -62,6 +62,28 @@ export function stageAttemptsOf(db: Queryable, runId: string) {
     .orderBy(asc(stageAttempts.createdAt), asc(stageAttempts.attempt));
 }
 
+/**
+ * One top-level field of what a stage's finished attempt stored (`curves` of evaluate,
+ * say), read inside the database: a train output also holds the whole model, which the
+ * caller then never loads. Null when the stage has not finished or stored no such field.
+ */
+export async function stageOutputField(
+  db: Queryable,
+  runId: string,
+  stage: string,
+  field: string,
+): Promise<unknown> {
+  const [row] = await db
+    .select({ value: sql<unknown>`${stageAttempts.output} -> ${field}` })
+    .from(stageAttempts)
+    .where(
+      and(eq(stageAttempts.runId, runId), eq(stageAttempts.stage, stage), eq(stageAttempts.status, 'done')),
+    )
+    .orderBy(desc(stageAttempts.attempt))
+    .limit(1);
+  return row?.value ?? null;
+}
+
 /** Every grant, by user then pipeline. */
 export function listGrants(db: Queryable) {
   return db.select().from(roleGrants).orderBy(asc(roleGrants.userId), asc(roleGrants.pipeline));

@@ -8,7 +8,7 @@ const REFUSALS: Record<string, string> = {
   is_archived: "the channel is archived: unarchive it or name another in the spec's `channel:`",
   restricted_action: 'the workspace does not let the bot post there',
   missing_scope:
-    'the Slack app lacks a scope: add it to the app (slack/manifest.yaml lists them all) and reinstall it',
+    'the Slack app lacks a scope this needs (chat:write for messages, files:write for charts, chat:write.public for a channel it was not invited to): add it under OAuth & Permissions (slack/manifest.yaml lists them all) and reinstall the app',
 };
 
 /** A permanent refusal, as `/healthz` lists it: what Slack said, where, and what to do. */

@@ -128,6 +128,54 @@ export const DeploySummary = z.object({
 });
 export type DeploySummary = z.output<typeof DeploySummary>;
 
+/**
+ * The curves the evaluate stage stores in its output (`curves`, see
+ * stages/evaluate/curves.ts) for the approval chart. Runs evaluated before curves existed
+ * have none, and a curve that does not hold together (a count beyond its total, too few
+ * points) reads as missing: no chart rather than a wrong one.
+ */
+const Count = z.number().int().min(0);
+export const RocCounts = z
+  .object({
+    kind: z.literal('roc'),
+    positive: z.string().catch('positive'),
+    negatives: z.number().int().positive(),
+    positives: z.number().int().positive(),
+    points: z.array(z.tuple([Count, Count])).min(2),
+    auc: num,
+  })
+  .refine((c) => c.points.every(([fp, tp]) => fp <= c.negatives && tp <= c.positives));
+export type RocCounts = z.output<typeof RocCounts>;
+
+const Finite = z.number().refine(Number.isFinite);
+export const PredictedPairs = z.object({
+  kind: z.literal('predicted_vs_actual'),
+  rows: num,
+  points: z.array(z.tuple([Finite, Finite])).min(1),
+});
+export type PredictedPairs = z.output<typeof PredictedPairs>;
+
+const Curve = z.union([RocCounts, PredictedPairs]);
+export const EvaluateCurves = z.object({
+  candidate: Curve,
+  production: Curve.nullable().optional().catch(null),
+});
+export type EvaluateCurves = z.output<typeof EvaluateCurves>;
+
+/** An MLP's loss per epoch (`history` in the train stage's output); the losses of epochs 1, 2, … */
+export const TrainHistory = z
+  .object({
+    loss: z.array(Finite).min(1),
+    valLoss: z.array(Finite).optional().catch(undefined),
+    bestEpoch: num,
+  })
+  .transform((h) => ({
+    ...h,
+    // A validation series of another length is not per epoch: leave it out.
+    valLoss: h.valLoss?.length === h.loss.length ? h.valLoss : undefined,
+  }));
+export type TrainHistory = z.output<typeof TrainHistory>;
+
 const read =
   <T extends z.ZodType>(schema: T) =>
   (summary: unknown): z.output<T> | null => {
@@ -142,6 +190,9 @@ export const readFeatures = read(FeaturesSummary);
 export const readTrain = read(TrainSummary);
 export const readEvaluate = read(EvaluateSummary);
 export const readDeploy = read(DeploySummary);
+/** Read from the stage outputs (`curves` of evaluate, `history` of train), not the summaries. */
+export const readCurves = read(EvaluateCurves);
+export const readHistory = read(TrainHistory);
 
 /** The metric a run is judged on: the production comparison's, else the first one shown. */
 export function headlineMetric(

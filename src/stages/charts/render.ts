@@ -18,7 +18,7 @@ export type RenderedChart = { png: Buffer; width: number; height: number };
 type Libraries = {
   vega: typeof import('vega');
   vl: typeof import('vega-lite');
-  Resvg: typeof import('@resvg/resvg-js').Resvg;
+  renderAsync: typeof import('@resvg/resvg-js').renderAsync;
 };
 
 let libraries: Promise<Libraries> | undefined;
@@ -29,7 +29,7 @@ let libraries: Promise<Libraries> | undefined;
  */
 function load(): Promise<Libraries> {
   libraries ??= Promise.all([import('vega'), import('vega-lite'), import('@resvg/resvg-js')]).then(
-    ([vega, vl, resvg]) => ({ vega, vl, Resvg: resvg.Resvg }),
+    ([vega, vl, resvg]) => ({ vega, vl, renderAsync: resvg.renderAsync }),
   );
   return libraries;
 }
@@ -60,10 +60,11 @@ export async function renderPng(spec: TopLevelSpec, options: RenderOptions = {})
     );
   }
   const svg = await renderSvg(spec);
-  const { Resvg } = await load();
-  const image = new Resvg(svg, {
+  const { renderAsync } = await load();
+  // On libuv's thread pool: the event loop (chat deliveries, Slack's acks) keeps going meanwhile.
+  const image = await renderAsync(svg, {
     fitTo: { mode: 'width', value: width },
     font: { loadSystemFonts: true, defaultFontFamily: FONT_FAMILY, sansSerifFamily: FONT_FAMILY },
-  }).render();
+  });
   return { png: image.asPng(), width: image.width, height: image.height };
 }

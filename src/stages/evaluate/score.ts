@@ -12,6 +12,7 @@ import {
   rocAucOvr,
 } from '../ml/index.ts';
 import type { AnyModel } from '../ml/load-any.ts';
+import { type Curve, predictedPairs, rocCurve } from './curves.ts';
 
 export const CLASSIFICATION_METRICS = [
   'accuracy',
@@ -42,20 +43,68 @@ const round = (v: number) => Math.round(v * 1e6) / 1e6;
  * than two) and log loss; regression gets RMSE, MAE and R².
  */
 export function scoreModel(model: AnyModel, X: Matrix, y: Float64Array): Metrics {
-  if (model.task === 'regression') {
-    const predicted = model.predict(X);
+  return metricsOf(model, y, predictionsOf(model, X));
+}
+
+export type ScoreOptions = {
+  /** The positive class's label as people read it (binary classification's ROC curve). */
+  positiveLabel?: string;
+};
+
+/**
+ * `scoreModel` plus the curve an approval chart draws (see curves.ts), from the same
+ * predictions: the ROC curve for two classes, (actual, predicted) pairs for regression.
+ * More than two classes get no curve: their roc_auc is a macro average of one-vs-rest
+ * curves, which no single curve shows.
+ */
+export function scoreWithCurve(
+  model: AnyModel,
+  X: Matrix,
+  y: Float64Array,
+  options: ScoreOptions = {},
+): { metrics: Metrics; curve: Curve | null } {
+  const predictions = predictionsOf(model, X);
+  const metrics = metricsOf(model, y, predictions);
+  if (predictions.task === 'regression') return { metrics, curve: predictedPairs(y, predictions.predicted) };
+  if (model.task !== 'classification' || model.classes.length !== 2) return { metrics, curve: null };
+  const positive = model.classes[1] ?? 1;
+  const curve = rocCurve(
+    y,
+    positiveColumn(predictions.proba),
+    positive,
+    options.positiveLabel ?? String(positive),
+  );
+  return { metrics, curve };
+}
+
+type Predictions =
+  | { task: 'regression'; predicted: Float64Array }
+  | { task: 'classification'; predicted: Float64Array; proba: Matrix };
+
+function predictionsOf(model: AnyModel, X: Matrix): Predictions {
+  if (model.task === 'regression') return { task: 'regression', predicted: model.predict(X) };
+  return { task: 'classification', predicted: model.predict(X), proba: model.predictProba(X) };
+}
+
+/** The second column of a probability matrix: the positive class's score when there are two. */
+const positiveColumn = (proba: Matrix) =>
+  Float64Array.from({ length: proba.rows }, (_, i) => proba.data[i * proba.cols + 1] ?? 0);
+
+function metricsOf(model: AnyModel, y: Float64Array, predictions: Predictions): Metrics {
+  if (predictions.task === 'regression' || model.task === 'regression') {
+    const { predicted } = predictions;
     return { rmse: round(rmse(y, predicted)), mae: round(mae(y, predicted)), r2: round(r2(y, predicted)) };
   }
-  const predicted = model.predict(X);
-  const proba = model.predictProba(X);
+  const { predicted, proba } = predictions;
   const binary = model.classes.length === 2;
   const prf = precisionRecallF1(
     y,
     predicted,
     binary ? { average: 'binary', positive: model.classes[1] } : { average: 'macro' },
   );
-  const positive = Float64Array.from({ length: proba.rows }, (_, i) => proba.data[i * proba.cols + 1] ?? 0);
-  const auc = binary ? rocAuc(y, positive, model.classes[1]) : rocAucOvr(y, proba, model.classes);
+  const auc = binary
+    ? rocAuc(y, positiveColumn(proba), model.classes[1])
+    : rocAucOvr(y, proba, model.classes);
   const confusion = confusionMatrix(y, predicted);
   return {
     accuracy: round(accuracy(y, predicted)),

@@ -1,4 +1,12 @@
-import { better, checkThresholds, describeMiss, type Metrics, scoreModel } from '../evaluate/score.ts';
+import type { Curve } from '../evaluate/curves.ts';
+import {
+  better,
+  checkThresholds,
+  describeMiss,
+  type Metrics,
+  scoreModel,
+  scoreWithCurve,
+} from '../evaluate/score.ts';
 import { encodeTarget } from '../features/target.ts';
 import { applyTransform } from '../features/transform.ts';
 import { loadFeatureTransform } from '../features/transform-schema.ts';
@@ -10,7 +18,7 @@ import { fitModel } from '../train/fit-model.ts';
 import { failOnBadInput } from './failures.ts';
 import { pick, prepare, requireDataset, requireTransform, takeRows } from './inputs.ts';
 
-type Champion = { version: number; metrics: Metrics | null; note?: string };
+type Champion = { version: number; metrics: Metrics | null; note?: string; curve?: Curve | null };
 
 /** Scores the production model on the same holdout rows, through its own transform. */
 async function scoreChampion(
@@ -26,10 +34,10 @@ async function scoreChampion(
     const classes = transform.target.task === 'classification' ? transform.target.classes : undefined;
     const target = encodeTarget(rows, spec.task, { column: spec.target, ...(classes ? { classes } : {}) });
     const model = await loadAnyModel(champion.model);
-    return {
-      version: champion.version,
-      metrics: scoreModel(model, applyTransform(transform, rows), target.y),
-    };
+    const scored = scoreWithCurve(model, applyTransform(transform, rows), target.y, {
+      ...(classes?.[1] !== undefined ? { positiveLabel: classes[1] } : {}),
+    });
+    return { version: champion.version, metrics: scored.metrics, curve: scored.curve };
   } catch (error) {
     // A changed schema or label set makes the comparison meaningless, not the run invalid.
     return { version: champion.version, metrics: null, note: `not comparable: ${(error as Error).message}` };
@@ -37,6 +45,14 @@ async function scoreChampion(
 }
 
 const headline = ({ confusion: _, ...rest }: Metrics) => rest;
+
+/** Production's curve when it can share a chart with the candidate's: same kind, same positive class. */
+function comparable(candidate: Curve, production: Curve | null | undefined): Curve | null {
+  if (!production || production.kind !== candidate.kind) return null;
+  if (production.kind === 'roc' && candidate.kind === 'roc' && production.positive !== candidate.positive)
+    return null;
+  return production;
+}
 
 /**
  * Evaluate: holdout metrics (plus k-fold on the training rows when asked), the spec's
@@ -46,11 +62,13 @@ const headline = ({ confusion: _, ...rest }: Metrics) => rest;
 export const evaluate: StageFn = async (request, context) => {
   const spec = PipelineSpec.parse(request.run.spec);
   const trained = request.inputs.train as { model: unknown; params: Record<string, unknown> };
-  const { X, y, split } = await failOnBadInput('evaluate', () =>
+  const { X, y, split, classes } = await failOnBadInput('evaluate', () =>
     prepare(spec, requireDataset(request), requireTransform(request)),
   );
   const model = await loadAnyModel(trained.model);
-  const metrics = scoreModel(model, selectRows(X, split.test), pick(y, split.test));
+  const { metrics, curve } = scoreWithCurve(model, selectRows(X, split.test), pick(y, split.test), {
+    ...(classes?.[1] !== undefined ? { positiveLabel: classes[1] } : {}),
+  });
 
   let cv: { folds: number; mean: Metrics } | null = null;
   if (spec.validation.folds >= 2) {
@@ -100,16 +118,21 @@ export const evaluate: StageFn = async (request, context) => {
       }
     }
   }
+  const { curve: championCurve, ...championReport } = champion ?? {};
   const report = {
     metrics,
     holdoutRows: split.test.length,
     thresholds,
-    champion: champion ? { ...champion, metrics: champion.metrics && headline(champion.metrics) } : null,
+    champion: champion
+      ? { ...championReport, metrics: champion.metrics && headline(champion.metrics) }
+      : null,
     comparison,
     cv,
   };
   if (misses.length > 0) {
     throw new StageFailure(`validation failed:\n${misses.map((m) => `  ✗ ${m}`).join('\n')}`);
   }
-  return { output: report, summary: { ...report, metrics: headline(metrics) } };
+  // The curves stay out of the summary, which every event rewrites with the run's snapshot.
+  const curves = curve ? { candidate: curve, production: comparable(curve, championCurve) } : null;
+  return { output: { ...report, curves }, summary: { ...report, metrics: headline(metrics) } };
 };

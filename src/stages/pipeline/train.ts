@@ -1,4 +1,5 @@
 import { selectRows } from '../ml/matrix.ts';
+import type { MlpHistory } from '../ml/mlp.ts';
 import { modelParamsOf } from '../run-params.ts';
 import { PipelineSpec } from '../spec.ts';
 import type { StageFn } from '../stage.ts';
@@ -39,8 +40,15 @@ export const train: StageFn = async (request, context) => {
         trials: fitted.tuning.trials.length,
       }
     : undefined;
+  const history = fitted.model.kind === 'mlp' ? lossHistory(fitted.model.history) : null;
   return {
-    output: { model: fitted.model.toJSON(), modelType: type, params: fitted.params, tuning: tuning ?? null },
+    output: {
+      model: fitted.model.toJSON(),
+      modelType: type,
+      params: fitted.params,
+      tuning: tuning ?? null,
+      history,
+    },
     summary: {
       model: type,
       params: fitted.params,
@@ -50,3 +58,17 @@ export const train: StageFn = async (request, context) => {
     },
   };
 };
+
+const sixDigits = (v: number) => Number(v.toPrecision(6));
+
+/**
+ * The loss per epoch, for the approval chart of a model without curves to compare. The
+ * model's JSON holds it too, but reading that means reading every weight.
+ */
+function lossHistory(history: MlpHistory): MlpHistory {
+  return {
+    loss: history.loss.map(sixDigits),
+    ...(history.valLoss ? { valLoss: history.valLoss.map(sixDigits) } : {}),
+    bestEpoch: history.bestEpoch,
+  };
+}
