@@ -140,8 +140,9 @@ function formatStoredReport(view: ReportView): string {
   ];
   if (report.prediction) {
     const p = report.prediction;
+    const number = (x: number | null | undefined) => (x == null ? 'n/a' : Number(x.toPrecision(3)));
     lines.push(
-      `prediction: ${p.test} ${p.score ?? 'n/a'}${p.pValue != null ? ` (p ${p.pValue})` : ''} → ${p.drifted ? 'drifted' : 'ok'}`,
+      `prediction: ${p.test} ${number(p.score)}${p.pValue != null ? ` (p ${number(p.pValue)})` : ''} → ${p.drifted ? 'drifted' : 'ok'}`,
     );
   }
   for (const m of report.performance?.metrics ?? []) {
