@@ -7,9 +7,10 @@ import { ChatRefused } from '../src/bot/chat.ts';
 import { createLlmIntentParser, type IntentParser, rulesIntentParser } from '../src/bot/commands/llm.ts';
 import { createNotifier } from '../src/bot/notifier.ts';
 import { createSlackBot } from '../src/bot/slack/app.ts';
-import { createSlackChat, webClientOptions } from '../src/bot/slack/chat.ts';
+import { createSlackChat, createSlackProblems, webClientOptions } from '../src/bot/slack/chat.ts';
 import { findRun, grantRole, listRuns, stageAttemptsOf } from '../src/db/runs-repo.ts';
 import { chatInbox } from '../src/db/schema.ts';
+import { createHealthCheck } from '../src/http/health.ts';
 import { createHttpServer } from '../src/http/server.ts';
 import { createLogger, silentLogger } from '../src/log.ts';
 import { createMemoryCatalog } from '../src/stages/catalog.ts';
@@ -282,6 +283,37 @@ describe.each(backends())('Slack bot on %s', (backend) => {
       payload: { text: 'cancel 999999' },
     });
     await eventually(async () => (await inboxRow(`slack:${trigger}`))?.status === 'done', 10_000, 'done');
+  });
+
+  it('reports each refusal once, in the log and on /healthz, however many messages meet it', async () => {
+    const refusing = await startFakeSlack({
+      refuse: { 'chat.postMessage': 'not_in_channel', 'chat.update': 'missing_scope' },
+    });
+    const lines: string[] = [];
+    const problems = createSlackProblems(
+      createLogger({ level: 'warn', destination: { write: (l: string) => lines.push(l) } }),
+    );
+    try {
+      const chat = createSlackChat(
+        new WebClient('xoxb-test', webClientOptions({ apiUrl: refusing.url })),
+        problems,
+      );
+      for (let i = 0; i < 3; i++) await chat.post('#ml-alerts', { text: 'drift' }).catch(() => {});
+      await chat.update({ channel: 'C1', id: '1.2' }, { text: 'x' }).catch(() => {});
+      expect(problems.list().map((p) => [p.code, p.channel])).toEqual([
+        ['not_in_channel', '#ml-alerts'],
+        ['missing_scope', 'C1'],
+      ]);
+      expect(lines.filter((l) => l.includes('not_in_channel'))).toHaveLength(1);
+      expect(problems.list()[1]?.message).toMatch(/files:write for charts.*reinstall/);
+      const health = await createHealthCheck({ database: t.database, slack: () => problems.list() })();
+      expect(health).toMatchObject({
+        status: 'ok',
+        slack: { problems: [{ code: 'not_in_channel' }, { code: 'missing_scope' }] },
+      });
+    } finally {
+      await refusing.close();
+    }
   });
 
   it('tells a permanent refusal (the bot is not in the channel) from a passing failure, saying what to fix', async () => {

@@ -11,6 +11,7 @@ import type { LoadedModel } from '../../src/stages/serve/loaded-model.ts';
 import { manualClock } from '../../src/workflows/clock.ts';
 import { createChatDelivery } from '../../src/workflows/handlers/deliver-chat.ts';
 import { type CheckOutcome, createMonitoring, type Monitoring } from '../../src/workflows/monitoring.ts';
+import { addRunGauges } from '../../src/workflows/run-gauges.ts';
 import { createRunService } from '../../src/workflows/run-service.ts';
 import { type Backend, backends } from '../helpers/database.ts';
 import { demoSpec, type EngineHarness, engineHarness } from '../helpers/engine.ts';
@@ -39,6 +40,7 @@ describe.each(backends())('drift alerts over a stream of ticks (%s)', (backend: 
   let deliver: () => Promise<void>;
   const clock = manualClock(new Date('2026-12-02T08:00:00Z'));
   let seed = 1000;
+  const metrics = createMetrics({ processMetrics: false });
 
   beforeAll(async () => {
     h = await engineHarness(backend, { specs: [SPEC] });
@@ -50,8 +52,9 @@ describe.each(backends())('drift alerts over a stream of ticks (%s)', (backend: 
       clock,
       log: silentLogger,
       runs: service,
-      metrics: createMetrics({ processMetrics: false }),
+      metrics,
     });
+    addRunGauges({ metrics, database: h.database, jobs: h.jobs, log: silentLogger });
     loaded = await deployChurnModel(h.database, PIPELINE);
     chat = createFakeChat('console');
     const delivery = createChatDelivery({
@@ -128,6 +131,13 @@ describe.each(backends())('drift alerts over a stream of ticks (%s)', (backend: 
     expect(upload?.file.mimeType).toBe('image/png');
     expect(decodePng(upload?.file.content as Buffer)).toMatchObject({ width: 800 });
     expect(upload?.file.title).toContain('monthly_charges');
+    // On /metrics: the page, and the latest check's statistic per feature.
+    const scraped = await metrics.registry.metrics();
+    expect(scraped).toContain('steward_drift_alerts_total{pipeline="churn",kind="fire"} 1');
+    expect(scraped).toMatch(
+      /steward_drift_score\{pipeline="churn",feature="monthly_charges",test="wasserstein"\} 0\.\d+/,
+    );
+    expect(scraped).toMatch(/steward_drift_share\{pipeline="churn"\} 0\.1666/);
   });
 
   it('does not page again on the next tick while nothing got worse', async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeChat, type FakeChat } from '../../src/bot/chat-fake.ts';
 import { rulesIntentParser } from '../../src/bot/commands/llm.ts';
@@ -9,12 +9,14 @@ import { DETAILS_ACTION, RETRAIN_ACTION, SNOOZE_ACTION } from '../../src/bot/vie
 import { alertEvents, driftAlerts, runs } from '../../src/db/schema.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createMemoryCatalog } from '../../src/stages/catalog.ts';
+import { ingest } from '../../src/stages/pipeline/ingest.ts';
+import { createStageStore } from '../../src/stages/store.ts';
 import { manualClock } from '../../src/workflows/clock.ts';
 import { createMonitoring, type Monitoring } from '../../src/workflows/monitoring.ts';
 import { createRoleService } from '../../src/workflows/role-service.ts';
 import { createRunService, type RunService } from '../../src/workflows/run-service.ts';
 import { type Backend, backends } from '../helpers/database.ts';
-import { demoSpec, type EngineHarness, engineHarness } from '../helpers/engine.ts';
+import { demoSpec, type EngineHarness, engineHarness, stageRequest } from '../helpers/engine.ts';
 import { deployChurnModel, logPredictions } from '../helpers/monitoring.ts';
 
 const PIPELINE = 'churn';
@@ -143,5 +145,45 @@ describe.each(backends())('a drift alert’s buttons (%s)', (backend: Backend) =
     await press('victor', DETAILS_ACTION, 'trigger-1');
     const modal = chat.calls.slice(since).find((c) => c.method === 'openModal');
     expect(modal?.method === 'openModal' && JSON.stringify(modal.view.blocks)).toContain('monthly_charges');
+  });
+});
+
+describe('a retrain on feedback (retrain_source: feedback)', () => {
+  let h: EngineHarness;
+  beforeAll(async () => {
+    h = await engineHarness('pglite', { specs: [SPEC] });
+  });
+  afterAll(() => h?.close());
+
+  it('trains on the labelled predictions only: no shadow scores, no unlabelled rows, the label as the target', async () => {
+    const loaded = await deployChurnModel(h.database, PIPELINE);
+    await logPredictions(h.database, loaded, { rows: 600, seed: 11 });
+    // Label 400 of them (as `POST /v1/models/churn/feedback` does); log a shadow copy of some.
+    await h.database.db.execute(
+      sql`update predictions set label = to_jsonb(case when row % 3 = 0 then '1' else '0' end), labeled_at = now() where row < 400`,
+    );
+    await h.database.db.execute(
+      sql`insert into predictions (request_id, row, pipeline, version, role, features, prediction, label)
+          select request_id, row, pipeline, 2, 'shadow', features, prediction, label from predictions where row < 50`,
+    );
+    const request = {
+      ...stageRequest(SPEC, 'ingest'),
+      run: { ...stageRequest(SPEC, 'ingest').run, cause: { source: 'feedback' } },
+    };
+    const artifacts = await createStageStore().load(h.database.db, request);
+    expect(artifacts?.feedback?.rowCount).toBe(400);
+    const target = artifacts?.feedback?.columns.find((c) => c.name === 'churned');
+    expect(target?.type).toBe('numeric');
+    expect(Array.from(target?.values as Float64Array).filter((v) => v === 1)).toHaveLength(134);
+    const result = await ingest(
+      { ...request, artifacts },
+      { progress: () => {}, signal: new AbortController().signal },
+    );
+    expect(result.output).toMatchObject({ rows: 400 });
+    expect(result.artifacts?.newDataset?.source).toEqual({ type: 'feedback', rows: 400 });
+    // Without the cause, ingest reads the spec's source as always.
+    expect(
+      (await createStageStore().load(h.database.db, stageRequest(SPEC, 'ingest')))?.feedback,
+    ).toBeUndefined();
   });
 });
