@@ -27,6 +27,8 @@ import {
   zTestProportions,
 } from '../../src/stages/drift/index.ts';
 import { psiFromCounts, sortedBinCounts } from '../../src/stages/drift/psi.ts';
+import { RADIX_MIN, radixSortFinite } from '../../src/stages/drift/sample.ts';
+import { createRng } from '../../src/stages/ml/random.ts';
 import {
   type CategoricalCase,
   fixtures,
@@ -226,6 +228,39 @@ describe('compareTables reports the same numbers', () => {
     near(s.jensenShannon as number, c.jensenshannon, STATISTIC, 'Jensen-Shannon');
     if (c.z) near((s.z as Tested).pValue, c.z.pvalue, P_VALUE, 'z p');
     expect(JSON.parse(JSON.stringify(column))).toEqual(column);
+  });
+});
+
+describe('sorting', () => {
+  const rng = createRng(3);
+  const specials = [0, -0, 5e-324, -5e-324, 1e-310, -1e-310, 1e300, -1e300, 1, -1];
+  const samples: Record<string, () => number> = {
+    'spread doubles': () => (rng.next() - 0.5) * 10 ** rng.int(30),
+    integers: () => rng.int(10),
+    'negative integers': () => -rng.int(4),
+    'special values, NaN and infinities': () =>
+      rng.next() < 0.1
+        ? ([Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY][rng.int(3)] as number)
+        : (specials[rng.int(specials.length)] as number),
+    constant: () => 2.5,
+  };
+
+  it.each(Object.entries(samples))('the radix sort orders %s as the built-in sort', (_, draw) => {
+    const values = Float64Array.from({ length: RADIX_MIN + 1000 }, draw);
+    const before = values.slice();
+    const expected = values.filter((v) => Number.isFinite(v)).sort();
+    const sorted = sortedFinite(values);
+    expect(sorted.length).toBe(expected.length);
+    // Object.is tells -0 from 0: the order must match bit for bit.
+    expect(sorted.every((v, i) => Object.is(v, expected[i]))).toBe(true);
+    expect(radixSortFinite(values)).toEqual(sorted);
+    expect(values).toEqual(before);
+  });
+
+  it('sorts a subarray view without reading outside it', () => {
+    const values = Float64Array.from({ length: 3 * RADIX_MIN }, (_, i) => (i % 7) - i / 1000);
+    const view = values.subarray(RADIX_MIN, 2 * RADIX_MIN);
+    expect(radixSortFinite(view)).toEqual(view.slice().sort());
   });
 });
 

@@ -9,7 +9,7 @@ import {
 import { chooseTest, FEW_VALUES, type TestChoice } from './choose-test.ts';
 import { binHistogram, binLabels, categoryHistogram } from './histogram.ts';
 import { jensenShannon } from './jensen-shannon.ts';
-import { type KsResult, ks2samp } from './ks.ts';
+import { type KsResult, ksFromStatistic, ksSweep } from './ks.ts';
 import { psiFromCounts, quantileCuts, sortedBinCounts } from './psi.ts';
 import { distinctUnion, sortedFinite } from './sample.ts';
 import { type ColumnDrift, type DriftTest, P_VALUE_TESTS } from './types.ts';
@@ -49,7 +49,9 @@ export function numericColumnDrift(
 ): ColumnDrift {
   const a = sortedFinite(reference);
   const b = sortedFinite(current);
-  const distinct = distinctUnion(a, b);
+  // One sweep gives both KS's D and the distinct values the test choice needs.
+  const sweep = a.length > 0 && b.length > 0 ? ksSweep(a, b) : undefined;
+  const distinct = sweep?.distinct ?? distinctUnion(a, b);
   const choice = resolveTest('numeric', a.length, distinct, settings.test);
   const few = distinct <= FEW_VALUES;
   const cuts = a.length > 0 ? quantileCuts(a, settings.psiBins) : [];
@@ -62,10 +64,12 @@ export function numericColumnDrift(
   const histogram =
     few || a.length === 0 ? categoryHistogram(categories) : binHistogram(labels, referenceBins, currentBins);
   const base = { column, kind: 'numeric' as const, referenceCount: a.length, currentCount: b.length };
+  // minRows is at least 1, so an empty side is always reported here.
   const lacking = notEnough(a.length, b.length, settings.minRows);
-  if (lacking) return notEnoughData(base, choice, settings, histogram, lacking);
+  if (lacking || !sweep)
+    return notEnoughData(base, choice, settings, histogram, lacking ?? 'not enough data');
 
-  const ks = ks2samp(a, b, { sorted: true });
+  const ks = ksFromStatistic(a.length, b.length, sweep.statistic);
   const distance = wasserstein(a, b, { sorted: true });
   const computed: Computed = {
     ks,

@@ -1,5 +1,5 @@
 import { StewardError } from '../../errors.ts';
-import { type Column, findColumn, missingCount, type Table } from '../data/table.ts';
+import { type Column, findColumn, isMissingAt, type Table } from '../data/table.ts';
 import { countBooleans, countStrings } from './categories.ts';
 import { type ColumnSettings, categoricalColumnDrift, numericColumnDrift } from './column-drift.ts';
 import { PSI_BINS } from './psi.ts';
@@ -125,14 +125,18 @@ function checkTests(tests: Record<string, DriftTest>, pairs: Pair[]): Map<string
  * an all-missing column reads as numeric from CSV whatever it held.
  */
 function kindOf(ref: Column, cur: Column): Column['type'] {
-  const refEmpty = missingCount(ref) === ref.values.length;
-  const curEmpty = missingCount(cur) === cur.values.length;
-  if (ref.type === cur.type || curEmpty) return ref.type;
-  if (refEmpty) return cur.type;
+  if (ref.type === cur.type || !hasValues(cur)) return ref.type;
+  if (!hasValues(ref)) return cur.type;
   return bad(
     `column "${ref.name}" is ${ref.type} in the reference but ${cur.type} in the current data: ` +
       'compare data with the training schema (same column types)',
   );
+}
+
+/** Whether the column has a non-missing value; stops at the first. */
+function hasValues(column: Column): boolean {
+  for (let i = 0; i < column.values.length; i++) if (!isMissingAt(column, i)) return true;
+  return false;
 }
 
 function compareColumn(ref: Column, cur: Column, settings: ColumnSettings): ColumnDrift {

@@ -33,9 +33,12 @@ export function ks2samp(
   options: SampleOptions = {},
 ): KsResult {
   const [a, b] = preparePair('the KS test', reference, current, options);
-  const n1 = a.length;
-  const n2 = b.length;
-  let d = ksStatistic(a, b);
+  return ksFromStatistic(a.length, b.length, ksSweep(a, b).statistic);
+}
+
+/** The p-value for D between samples of n₁ and n₂ values, by SciPy's 'auto' rule (see `ks2samp`). */
+export function ksFromStatistic(n1: number, n2: number, statistic: number): KsResult {
+  let d = statistic;
   if (Math.max(n1, n2) <= MAX_EXACT_N) {
     const g = gcd(n1, n2);
     const lcm = (n1 / g) * n2;
@@ -53,27 +56,30 @@ export function ks2samp(
 }
 
 /**
- * D for two sorted samples: the largest of max(F₁ − F₂) and max(F₂ − F₁) over the union's
- * values, with both CDFs counting values ≤ each value. SciPy also records which side won,
- * which D itself does not depend on.
+ * D for two sorted, non-empty samples: the largest of max(F₁ − F₂) and max(F₂ − F₁) over
+ * the union's values, with both CDFs counting values ≤ each value. SciPy also records which
+ * side won, which D itself does not depend on. The same sweep counts the union's distinct
+ * values, which the drift report needs to pick its test.
  */
-export function ksStatistic(a: Float64Array, b: Float64Array): number {
+export function ksSweep(a: Float64Array, b: Float64Array): { statistic: number; distinct: number } {
   const n1 = a.length;
   const n2 = b.length;
   let i = 0;
   let j = 0;
+  let distinct = 0;
   let max = Number.NEGATIVE_INFINITY;
   let min = Number.POSITIVE_INFINITY;
   while (i < n1 || j < n2) {
     const value = j >= n2 || (i < n1 && (a[i] as number) <= (b[j] as number)) ? a[i] : b[j];
     while (i < n1 && a[i] === value) i++;
     while (j < n2 && b[j] === value) j++;
+    distinct++;
     const diff = i / n1 - j / n2;
     if (diff > max) max = diff;
     if (diff < min) min = diff;
   }
   const minS = Math.min(1, Math.max(0, -min));
-  return Math.max(minS, max);
+  return { statistic: Math.max(minS, max), distinct };
 }
 
 function gcd(a: number, b: number): number {
