@@ -296,6 +296,7 @@ export async function openApp(options: AppOptions): Promise<App> {
           .stop()
           .catch((error: Error) => log.warn('serving did not stop cleanly', { error: error.message }));
       }
+      await monitoring.close();
       await queue
         .stop()
         .catch((error: Error) => log.warn('job queue did not stop cleanly', { error: error.message }));

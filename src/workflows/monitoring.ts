@@ -23,12 +23,7 @@ import type { Metrics } from '../metrics.ts';
 import type { PipelineCatalog } from '../stages/catalog.ts';
 import { checkSourceRoots } from '../stages/data/data-roots.ts';
 import { dropColumns, type Table } from '../stages/data/table.ts';
-import {
-  type ColumnDrift,
-  compareTables,
-  type DriftOptions,
-  type DriftReport,
-} from '../stages/drift/index.ts';
+import type { ColumnDrift, DriftOptions, DriftReport } from '../stages/drift/index.ts';
 import { accuracy, mae, rmse, rocAuc } from '../stages/ml/metrics.ts';
 import { readSource } from '../stages/pipeline/ingest.ts';
 import { type LoadedModel, loadModelVersion } from '../stages/serve/loaded-model.ts';
@@ -37,6 +32,7 @@ import { type MonitoringSpec, PipelineSpec } from '../stages/spec.ts';
 import { loadDataset } from '../stages/store.ts';
 import { decide, findingOf } from './alert-policy.ts';
 import type { Clock } from './clock.ts';
+import { createDriftComparer, type DriftComparer } from './drift-thread.ts';
 import { hasRole } from './roles.ts';
 import { roleOn } from './run-engine.ts';
 import type { RunService } from './run-service.ts';
@@ -120,6 +116,8 @@ export type Monitoring = {
     run: RunView;
     created: boolean;
   }>;
+  /** Ends the comparison thread. */
+  close(): Promise<void>;
 };
 
 export type MonitoringDeps = {
@@ -130,16 +128,19 @@ export type MonitoringDeps = {
   runs: Pick<RunService, 'start'>;
   dataRoots?: readonly string[];
   metrics?: Pick<Metrics, 'alerts'>;
+  /** Where reports are computed. @default a worker thread of its own (`createDriftComparer`) */
+  comparer?: DriftComparer;
 };
 
 /** Labelled rows a live metric needs before it is worth showing. */
 const MIN_LABELLED = 20;
 /** Reference rows scored for prediction drift (the model's outputs on its training data). */
-const MAX_REFERENCE_PREDICTIONS = 50_000;
+const MAX_REFERENCE_PREDICTIONS = 20_000;
 
 export function createMonitoring(deps: MonitoringDeps): Monitoring {
   const { database, catalog, clock, log } = deps;
   const db = database.db;
+  const comparer = deps.comparer ?? createDriftComparer();
   /** The model's outputs on its training data, per loaded version: the reference for prediction drift. */
   const referenceOutputs = new Map<string, Table>();
 
@@ -217,8 +218,8 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
       psiBins: monitoring.drift.bins,
       minRows: monitoring.drift.min_rows,
     };
-    const drift = compareTables(reference, current, options);
-    const prediction = predictionDrift(loaded, reference, current, outputs, options);
+    const drift = await comparer.compare(reference, current, options);
+    const prediction = await predictionDrift(loaded, reference, current, outputs, options);
     const report: MonitorReport = {
       drift,
       prediction,
@@ -251,24 +252,28 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     return table;
   }
 
-  function predictionDrift(
+  async function predictionDrift(
     loaded: LoadedModel,
     reference: Table,
     current: Table,
     outputs: unknown[] | undefined,
     options: DriftOptions,
-  ): ColumnDrift | null {
+  ): Promise<ColumnDrift | null> {
     try {
       const served =
         outputs ??
         scoreRows(loaded, recordsOf(current, loaded.inputs, MAX_REFERENCE_PREDICTIONS)).map((o) =>
           o.ok ? o.prediction : null,
         );
-      const report = compareTables(referencePredictions(loaded, reference), outputTable(loaded, served), {
-        ...options,
-        columns: ['prediction'],
-        tests: {},
-      });
+      const report = await comparer.compare(
+        referencePredictions(loaded, reference),
+        outputTable(loaded, served),
+        {
+          ...options,
+          columns: ['prediction'],
+          tests: {},
+        },
+      );
       return report.columns[0] ?? null;
     } catch (error) {
       log.warn('prediction drift could not be computed', { pipeline: loaded.pipeline, error });
@@ -496,6 +501,7 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
       }
       return { alert: await alertView(result.alert), applied: result.applied };
     },
+    close: () => comparer.close(),
     async retrain({ alert: number, by, via, credential }) {
       const alert = await alertByNumber(db, number);
       if (!alert) throw new StewardError('NOT_FOUND', `there is no drift alert #${number}`);

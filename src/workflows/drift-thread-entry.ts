@@ -1,0 +1,25 @@
+import { parentPort } from 'node:worker_threads';
+import type { Table } from '../stages/data/table.ts';
+import { compareTables, type DriftOptions } from '../stages/drift/index.ts';
+
+/** Inside the drift thread: one comparison per message, answered with its id. */
+parentPort?.on(
+  'message',
+  ({
+    id,
+    reference,
+    current,
+    options,
+  }: {
+    id: number;
+    reference: Table;
+    current: Table;
+    options: DriftOptions;
+  }) => {
+    try {
+      parentPort?.postMessage({ id, report: compareTables(reference, current, options) });
+    } catch (error) {
+      parentPort?.postMessage({ id, error: (error as Error).message });
+    }
+  },
+);
