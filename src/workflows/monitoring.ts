@@ -346,20 +346,36 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
         });
         if (!stored) return { status: 'duplicate' } as const;
         if (request.trigger !== 'schedule') return { status: 'checked', stored } as const;
-        const open = await lockFiringAlert(tx, pipeline);
+        const exec = database.executorFor(tx);
         const finding = findingOf(report.drift, monitoring.alert_on);
+        const detail = {
+          columns: finding.columns,
+          datasetDrift: report.drift.datasetDrift,
+          share: report.drift.share,
+        };
+        let open = await lockFiringAlert(tx, pipeline);
+        if (open && open.version !== alias.version) {
+          // Production changed under the alert (a deploy, a rollback): what it said was about
+          // another model. It is closed, and the version now serving is judged on its own.
+          await tx
+            .update(driftAlerts)
+            .set({ status: 'resolved', resolvedAt: now, lastReport: stored.id, updatedAt: now })
+            .where(eq(driftAlerts.id, open.id));
+          await appendAlertEvent(tx, exec, {
+            alertId: open.id,
+            type: 'resolved',
+            actor: 'steward',
+            reportId: stored.id,
+            detail: { ...detail, replacedBy: alias.version },
+          });
+          open = null;
+        }
         const decision = decide(
           open && { notified: open.notified, notifiedAt: open.notifiedAt, snoozedUntil: open.snoozedUntil },
           finding,
           now,
           { alertOn: monitoring.alert_on, repeatAfterMs: monitoring.repeat_after },
         );
-        const exec = database.executorFor(tx);
-        const detail = {
-          columns: finding.columns,
-          datasetDrift: report.drift.datasetDrift,
-          share: report.drift.share,
-        };
         if (decision.action === 'fire') {
           const [created] = await tx
             .insert(driftAlerts)

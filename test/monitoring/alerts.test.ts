@@ -7,7 +7,7 @@ import { driftAlerts, driftReports } from '../../src/db/schema.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { createMemoryCatalog } from '../../src/stages/catalog.ts';
-import type { LoadedModel } from '../../src/stages/serve/loaded-model.ts';
+import { type LoadedModel, loadModelVersion } from '../../src/stages/serve/loaded-model.ts';
 import { manualClock } from '../../src/workflows/clock.ts';
 import { createChatDelivery } from '../../src/workflows/handlers/deliver-chat.ts';
 import { type CheckOutcome, createMonitoring, type Monitoring } from '../../src/workflows/monitoring.ts';
@@ -15,6 +15,7 @@ import { addRunGauges } from '../../src/workflows/run-gauges.ts';
 import { createRunService } from '../../src/workflows/run-service.ts';
 import { type Backend, backends } from '../helpers/database.ts';
 import { demoSpec, type EngineHarness, engineHarness } from '../helpers/engine.ts';
+import { churnModels, registerVersions, setAlias } from '../helpers/models.ts';
 import { deployChurnModel, logPredictions } from '../helpers/monitoring.ts';
 import { decodePng } from '../helpers/png.ts';
 
@@ -179,5 +180,31 @@ describe.each(backends())('drift alerts over a stream of ticks (%s)', (backend: 
     await deliver();
     expect(posts()).toHaveLength(3);
     expect(uploads()).toHaveLength(2);
+  });
+
+  it('closes an alert when production changes under it, and judges the new version on its own', async () => {
+    expect(await tick(0.3)).toMatchObject({ alert: { number: 2, action: 'fire' } });
+    const page = posts().at(-1);
+    const models = await churnModels();
+    const runIds = await registerVersions(
+      h.database,
+      PIPELINE,
+      [{ version: 2, model: models.logistic, modelType: 'logistic' }],
+      { transform: models.transform },
+    );
+    await setAlias(h.database, PIPELINE, { version: 2, runId: runIds.get(2) as string });
+    loaded = await loadModelVersion(h.database.db, PIPELINE, 2);
+    const before = posts().length;
+    expect(await tick(0.3)).toMatchObject({ alert: { number: 3, action: 'fire' } });
+    const [closed, fired] = posts().slice(before);
+    expect(closed?.thread).toBe(page?.ref.id);
+    expect(closed?.message.text).toContain('v2 serves now, so this alert about v1 no longer applies');
+    expect(fired?.message.text).toMatch(/^Drift detected in churn v2/);
+    const alerts = await h.database.db.select().from(driftAlerts).where(eq(driftAlerts.pipeline, PIPELINE));
+    expect(alerts.map((a) => [a.number, a.version, a.status]).sort()).toEqual([
+      [1, 1, 'resolved'],
+      [2, 1, 'resolved'],
+      [3, 2, 'firing'],
+    ]);
   });
 });

@@ -170,9 +170,11 @@ const percent = (share: number) => `${Math.round(share * 100)}%`;
 
 /** A reply in the thread of the page before it: resolved, snoozed, retrain started. */
 export function alertNote(alert: AlertView, event: AlertEventRow): Message {
-  const detail = event.detail as { until?: string; run?: number; source?: string };
+  const detail = event.detail as { until?: string; run?: number; source?: string; replacedBy?: number };
   let text: string;
-  if (event.type === 'resolved') {
+  if (event.type === 'resolved' && detail.replacedBy !== undefined) {
+    text = `✅ Closed: ${alert.pipeline} v${detail.replacedBy} serves now, so this alert about v${alert.version} no longer applies; v${detail.replacedBy} is checked on its own.`;
+  } else if (event.type === 'resolved') {
     text = `✅ Resolved: no monitored feature of ${alert.pipeline} drifts any more (checked ${atTime(event.createdAt.toISOString())}).`;
   } else if (event.type === 'snoozed') {
     text = `🔕 ${mention(event.actor)} snoozed this alert until ${formatTime(detail.until ?? null)}. A resolved check is still posted.`;
