@@ -11,7 +11,7 @@ import type { Logger } from '../log.ts';
 import { renderPng } from '../stages/charts/render.ts';
 import { driftHistogramsChart, MAX_DRIFT_PANELS } from '../stages/charts/specs.ts';
 import { type Monitoring, type MonitorReport, reportView, severity } from '../workflows/monitoring.ts';
-import type { ChatPort, MessageRef } from './chat.ts';
+import { type ChatPort, ChatRefused, type MessageRef } from './chat.ts';
 import { alertNote, alertPage, statisticLine } from './views/drift-alert.ts';
 
 const PAGES = new Set(['fired', 'repeated', 'worsened']);
@@ -139,17 +139,29 @@ export function createAlertNotifier({
         log.warn('drift chart not drawn', { alert: alert.number, error: (error as Error).message });
         return;
       }
-      const ref = await chat.upload(
-        at.channel,
-        {
-          filename: `drift-${alert.pipeline}-${alert.number}-${event.seq}.png`,
-          content: png,
-          mimeType: 'image/png',
-          title: `Drift of ${alert.pipeline}: ${columns.map((c) => c.column).join(', ')}`,
-          altText: `Histograms of ${columns.map((c) => c.column).join(', ')} in the training data and in the current window`,
-        },
-        { thread: at.id },
-      );
+      let ref: MessageRef;
+      try {
+        ref = await chat.upload(
+          at.channel,
+          {
+            filename: `drift-${alert.pipeline}-${alert.number}-${event.seq}.png`,
+            content: png,
+            mimeType: 'image/png',
+            title: `Drift of ${alert.pipeline}: ${columns.map((c) => c.column).join(', ')}`,
+            altText: `Histograms of ${columns.map((c) => c.column).join(', ')} in the training data and in the current window`,
+          },
+          { thread: at.id },
+        );
+      } catch (error) {
+        if (!(error instanceof ChatRefused)) throw error;
+        // Refused for good (no files:write, a channel uploads may not reach): the page and its
+        // replies go on without the chart, which is recorded as given up.
+        log.warn('drift chart refused by chat; the alert goes on without it', {
+          alert: alert.number,
+          error: error.message,
+        });
+        ref = { channel: at.channel, id: '' };
+      }
       await record(purpose, ref);
     }
   };

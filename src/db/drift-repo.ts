@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, sql } from 'drizzle-orm';
 import { markAlertOutOfDate } from './chat-outbox.ts';
 import type { Queryable, SqlExecutor, Tx } from './client.ts';
 import { alertEvents, alertMessages, driftAlerts, driftReports } from './schema.ts';
@@ -18,6 +18,24 @@ export async function insertReport(
 ): Promise<DriftReportRow | null> {
   const [inserted] = await tx.insert(driftReports).values(row).onConflictDoNothing().returning();
   return inserted ?? null;
+}
+
+export async function reportOfTick(db: Queryable, pipeline: string, tickAt: Date): Promise<boolean> {
+  const [row] = await db
+    .select({ id: driftReports.id })
+    .from(driftReports)
+    .where(and(eq(driftReports.pipeline, pipeline), eq(driftReports.tickAt, tickAt)));
+  return row !== undefined;
+}
+
+/** Whether a tick scheduled after `tickAt` has been checked (a retried tick is then too late to alert). */
+export async function laterTickChecked(db: Queryable, pipeline: string, tickAt: Date): Promise<boolean> {
+  const [row] = await db
+    .select({ id: driftReports.id })
+    .from(driftReports)
+    .where(and(eq(driftReports.pipeline, pipeline), gt(driftReports.tickAt, tickAt)))
+    .limit(1);
+  return row !== undefined;
 }
 
 export async function latestReport(db: Queryable, pipeline: string): Promise<DriftReportRow | null> {

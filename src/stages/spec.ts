@@ -3,6 +3,7 @@ import cron from 'node-cron';
 import { z } from 'zod';
 import { anyInt, boundedInt } from './bounded.ts';
 import { ChecksSpec } from './data/checks-spec.ts';
+import { DRIFT_TESTS, type DriftTest } from './drift/types.ts';
 import { Duration } from './duration.ts';
 import { ValidationSpec } from './evaluate/validation-spec.ts';
 import { FeaturesSpec } from './features/features-spec.ts';
@@ -87,11 +88,7 @@ export const DeploySpec = z
   .strict();
 export type DeploySpec = z.infer<typeof DeploySpec>;
 
-/**
- * The prediction log: `sample_rate` of served rows are logged (1 logs all), kept for
- * `retention`. The drift monitor's own settings (schedule, window, drift, channel …) are
- * read by the monitoring stage.
- */
+/** A Slack channel (or the console's) by name or id. */
 const Channel = z
   .string()
   .regex(
@@ -114,7 +111,6 @@ const TimeZone = z.string().refine(
 );
 
 /** The drift tests a column can be given by name (`monitoring.drift.tests`). */
-export const DRIFT_TESTS = ['ks', 'psi', 'wasserstein', 'chisquare', 'z', 'jensenshannon'] as const;
 
 const CronSchedule = z.string().refine((expr) => cron.validate(expr), {
   error: (issue) =>
@@ -134,20 +130,23 @@ export const MonitoringSpec = z
     ),
     /** No schedule: no scheduled checks (a check can still be run by hand). */
     schedule: CronSchedule.optional(),
-    /** IANA time zone of the schedule. @default the server's */
-    timezone: TimeZone.optional(),
+    /** IANA time zone of the schedule: UTC unless set, so every replica fires the same instants. */
+    timezone: TimeZone.default('UTC'),
     window: boundedInt(1, 1_000_000).default(1000),
     current: z.enum(['predictions', 'source']).default('predictions'),
     drift: z
       .object({
         threshold: z.number().positive().max(10).default(0.1),
-        p_value: z.number().positive().max(1).default(0.05),
-        share: z.number().min(0, share).max(1, share).default(0.5),
+        p_value: z.number().positive().lt(1, 'a p-value threshold below 1').default(0.05),
+        share: z.number().gt(0, 'a share above 0').max(1, share).default(0.5),
         bins: boundedInt(2, 100).default(10),
         /** Fewer current values than this make a feature `not_enough_data`: no verdict from a handful of rows. */
         min_rows: boundedInt(1, 1_000_000).default(100),
         tests: z
-          .record(z.string(), z.enum(DRIFT_TESTS, { error: `one of ${DRIFT_TESTS.join(', ')}` }))
+          .record(
+            z.string(),
+            z.enum(DRIFT_TESTS as [DriftTest, ...DriftTest[]], { error: `one of ${DRIFT_TESTS.join(', ')}` }),
+          )
           .default({}),
         columns: z.array(z.string()).optional(),
       })
@@ -161,7 +160,14 @@ export const MonitoringSpec = z
     on_drift: z.enum(['propose_retrain', 'retrain']).default('propose_retrain'),
     retrain_source: z.enum(['source', 'feedback']).default('source'),
   })
-  .strict();
+  .strict()
+  .refine((m) => m.current === 'source' || m.window >= m.drift.min_rows, {
+    error: (issue) => {
+      const m = issue.input as { window: number; drift: { min_rows: number } };
+      return `window (${m.window}) is below drift.min_rows (${m.drift.min_rows}): no check could ever give a verdict; raise window or lower drift.min_rows`;
+    },
+    path: ['window'],
+  });
 export type MonitoringSpec = z.infer<typeof MonitoringSpec>;
 
 /**

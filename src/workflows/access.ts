@@ -12,9 +12,9 @@ import { listGrants } from '../db/runs-repo.ts';
 import { StewardError } from '../errors.ts';
 import type { DeploymentResult, HistoryEntry } from './deployments.ts';
 import { actingAs, claimable, describeCredential, isGlobalAdmin, type Principal } from './identity.ts';
-import type { AlertView, Monitoring, ReportView } from './monitoring.ts';
+import { type AlertView, type Monitoring, type ReportView, requireOperator } from './monitoring.ts';
 import type { Grant, RoleService } from './role-service.ts';
-import { hasRole, type Role } from './roles.ts';
+import type { Role } from './roles.ts';
 import type { ActResult, RunAction, RunDetail, RunService } from './run-service.ts';
 
 export type WhoAmI = { user: string; credential: Principal['credential']; grants: Grant[] };
@@ -217,13 +217,7 @@ export function createAccess(
     driftHistory: (pipeline, limit) => monitor().history(pipeline, limit),
     async checkDrift({ pipeline, as }) {
       const { actor } = await actingAs(db, principal, as);
-      const role = await roles.roleOn(actor, pipeline);
-      if (!hasRole(role, 'operator')) {
-        throw new StewardError(
-          'FORBIDDEN',
-          `You need the operator role on ${pipeline} to run a drift check (you are ${role ?? 'not granted any role'}); its latest report is at GET /api/pipelines/${pipeline}/drift.`,
-        );
-      }
+      await requireOperator(db, actor, pipeline, 'run a drift check');
       const outcome = await monitor().check({ pipeline, trigger: 'manual', requestedBy: actor });
       if (outcome.status !== 'checked') throw new Error('a manual drift check was taken for a scheduled one');
       return outcome.report;
@@ -231,14 +225,19 @@ export function createAccess(
     alerts: (pipeline) => monitor().alerts(pipeline),
     alert: (number) => monitor().alert(number),
     async snooze({ alert, hours = 24, as }) {
-      const { actor } = await actingAs(db, principal, as);
-      if (!(hours > 0 && hours <= 24 * 30)) {
+      const { actor, via } = await actingAs(db, principal, as);
+      if (!(hours >= 1 / 60 && hours <= 24 * 30)) {
         throw new StewardError(
           'BAD_REQUEST',
           `a snooze is from 1 minute to 30 days long; got ${hours} hours`,
         );
       }
-      return monitor().snooze({ alert, by: actor, ms: Math.round(hours * 3_600_000) });
+      return monitor().snooze({
+        alert,
+        by: actor,
+        ms: Math.round(hours * 3_600_000),
+        ...(via ? { via } : {}),
+      });
     },
     async retrain({ alert, as }) {
       const { actor, via } = await actingAs(db, principal, as);

@@ -4,8 +4,11 @@
  * snoozed, and a "resolved" reply when it stops. Pure: the check decides, the caller writes.
  */
 
-/** What one check found: whether it counts as drift, and the drifted columns' scores. */
-export type Finding = { drifting: boolean; columns: Record<string, number> };
+/**
+ * What one check found: whether it counts as drift, the drifted columns' scores, and the
+ * columns it could not judge (`not_enough_data`: too few values in the window).
+ */
+export type Finding = { drifting: boolean; columns: Record<string, number>; unjudged?: string[] };
 
 /** The firing alert of a pipeline, as the last page left it. */
 export type OpenAlert = {
@@ -27,7 +30,7 @@ export type Decision =
   | { action: 'worsen'; newly: string[]; grown: string[] }
   | { action: 'resolve' }
   /** Still drifting, nothing new to say (`cooldown`), or silenced (`snoozed`). */
-  | { action: 'quiet'; why: 'cooldown' | 'snoozed' }
+  | { action: 'quiet'; why: 'cooldown' | 'snoozed' | 'no data' }
   | { action: 'none' };
 
 /** A drifted column's statistic must grow by more than this share to count as worse. */
@@ -37,14 +40,15 @@ export const WORSE_GROWTH = 0.25;
 export function findingOf(
   report: {
     datasetDrift: boolean;
-    columns: readonly { column: string; drifted: boolean; score: number | null }[];
+    columns: readonly { column: string; drifted: boolean; score: number | null; status?: string }[];
   },
   alertOn: AlertPolicy['alertOn'],
 ): Finding {
   const columns: Record<string, number> = {};
   for (const c of report.columns) if (c.drifted && c.score !== null) columns[c.column] = c.score;
+  const unjudged = report.columns.filter((c) => c.status === 'not_enough_data').map((c) => c.column);
   const drifting = alertOn === 'dataset' ? report.datasetDrift : Object.keys(columns).length > 0;
-  return { drifting, columns };
+  return { drifting, columns, unjudged };
 }
 
 /**
@@ -65,7 +69,14 @@ export function worsening(notified: Record<string, number>, columns: Record<stri
 
 export function decide(open: OpenAlert | null, finding: Finding, now: Date, policy: AlertPolicy): Decision {
   if (!open) return finding.drifting ? { action: 'fire' } : { action: 'none' };
-  if (!finding.drifting) return { action: 'resolve' };
+  if (!finding.drifting) {
+    // A drifted column that went silent (no values in the window: a broken upstream, no
+    // traffic) is not a column that recovered: say nothing rather than "resolved".
+    const unjudged = new Set(finding.unjudged ?? []);
+    if (Object.keys(open.notified).some((column) => unjudged.has(column)))
+      return { action: 'quiet', why: 'no data' };
+    return { action: 'resolve' };
+  }
   if (open.snoozedUntil && open.snoozedUntil > now) return { action: 'quiet', why: 'snoozed' };
   const { newly, grown } = worsening(open.notified, finding.columns);
   if (newly.length > 0 || grown.length > 0) return { action: 'worsen', newly, grown };

@@ -1,4 +1,5 @@
 import { parentPort } from 'node:worker_threads';
+import { isStewardError } from '../errors.ts';
 import type { Table } from '../stages/data/table.ts';
 import { compareTables, type DriftOptions } from '../stages/drift/index.ts';
 
@@ -19,7 +20,9 @@ parentPort?.on(
     try {
       parentPort?.postMessage({ id, report: compareTables(reference, current, options) });
     } catch (error) {
-      parentPort?.postMessage({ id, error: (error as Error).message });
+      // A StewardError's code (BAD_REQUEST for a test a column cannot take) crosses with it.
+      const code = isStewardError(error) ? error.code : undefined;
+      parentPort?.postMessage({ id, error: (error as Error).message, code });
     }
   },
 );

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { type ErrorCode, StewardError } from '../errors.ts';
 import type { Table } from '../stages/data/table.ts';
 import type { DriftOptions, DriftReport } from '../stages/drift/index.ts';
 
@@ -11,7 +12,7 @@ export type DriftComparer = {
   close(): Promise<void>;
 };
 
-type Reply = { id: number; report?: DriftReport; error?: string };
+type Reply = { id: number; report?: DriftReport; error?: string; code?: ErrorCode };
 
 /**
  * Drift comparisons in a worker thread of their own, started on the first one and kept:
@@ -39,7 +40,10 @@ export function createDriftComparer(): DriftComparer {
       waiting.delete(reply.id);
       if (waiting.size === 0) w.unref();
       if (reply.report) pending.resolve(reply.report);
-      else pending.reject(new Error(reply.error ?? 'the drift thread gave no report'));
+      else {
+        const message = reply.error ?? 'the drift thread gave no report';
+        pending.reject(reply.code ? new StewardError(reply.code, message) : new Error(message));
+      }
     });
     w.on('error', (error) => failAll(error));
     w.on('exit', (code) => failAll(new Error(`the drift thread exited with code ${code}`)));

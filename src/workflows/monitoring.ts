@@ -1,4 +1,4 @@
-import { and, desc, eq, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, isNotNull, ne, sql } from 'drizzle-orm';
 import { aliasOf } from '../db/alias-repo.ts';
 import type { Database } from '../db/client.ts';
 import {
@@ -10,11 +10,13 @@ import {
   type DriftAlertRow,
   type DriftReportRow,
   insertReport,
+  laterTickChecked,
   latestReport,
   lockAlert,
   lockFiringAlert,
   reportById,
   reportHistory,
+  reportOfTick,
 } from '../db/drift-repo.ts';
 import { driftAlerts, modelVersions, predictions, runs } from '../db/schema.ts';
 import { StewardError } from '../errors.ts';
@@ -34,7 +36,7 @@ import { decide, findingOf } from './alert-policy.ts';
 import type { Clock } from './clock.ts';
 import { createDriftComparer, type DriftComparer } from './drift-thread.ts';
 import { hasRole } from './roles.ts';
-import { roleOn } from './run-engine.ts';
+import { isFinal, roleOn, SYSTEM_ACTOR } from './run-engine.ts';
 import type { RunService } from './run-service.ts';
 import type { RunCause, RunView } from './run-view.ts';
 
@@ -74,6 +76,8 @@ export type AlertView = {
   snoozedUntil: string | null;
   snoozedBy: string | null;
   retrainRun: number | null;
+  /** The retrain run's state: a run that ended without deploying may be retried from the alert. */
+  retrainState: string | null;
   resolvedAt: string | null;
   createdAt: string;
   lastReport: string;
@@ -107,7 +111,10 @@ export type Monitoring = {
   alert(number: number): Promise<{ alert: AlertView; events: AlertEventRow[]; report: ReportView | null }>;
   alerts(pipeline: string, limit?: number): Promise<AlertView[]>;
   /** Silences an alert's pages for `ms` (operator or above, checked now). */
-  snooze(request: { alert: number; by: string; ms: number }): Promise<{ alert: AlertView; applied: boolean }>;
+  snooze(request: { alert: number; by: string; ms: number; via?: string }): Promise<{
+    alert: AlertView;
+    applied: boolean;
+  }>;
   /**
    * Starts a run of the alert's pipeline on fresh data (operator or above, checked now).
    * Once per alert: a second click answers with the run the first started.
@@ -180,35 +187,56 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
 
     let current: Table;
     let outputs: unknown[] | undefined;
-    let labelled: { prediction: unknown; label: unknown }[] = [];
     if (monitoring.current === 'source') {
       await checkSourceRoots(spec.source, deps.dataRoots);
+      const read = await readSource(spec, {});
+      // As ingest does: PII columns go no further than the read.
       current = dropColumns(
-        await readSource(spec, {}),
-        spec.features.pii.filter((c) => hasColumn(reference, c)),
+        read,
+        spec.features.pii.filter((c) => hasColumn(read, c)),
       );
     } else {
       const rows = await db
         .select({
           features: predictions.features,
           prediction: predictions.prediction,
-          // As text: drizzle would turn a label such as "1" into the number 1.
-          label: sql<string | null>`${predictions.label}::text`,
+          version: predictions.version,
+          role: predictions.role,
         })
         .from(predictions)
         .where(and(eq(predictions.pipeline, pipeline), ne(predictions.role, 'shadow')))
-        .orderBy(desc(predictions.id))
+        .orderBy(desc(predictions.createdAt), desc(predictions.id))
         .limit(monitoring.window);
+      // Features are the world's, whichever version answered; outputs are this version's own.
       current = tableLike(
         reference,
         columns,
         rows.map((r) => r.features as Record<string, unknown>),
       );
-      outputs = rows.map((r) => r.prediction);
-      labelled = rows
-        .filter((r) => r.label !== null)
-        .map((r) => ({ prediction: r.prediction, label: JSON.parse(r.label as string) }));
+      outputs = rows
+        .filter((r) => r.version === alias.version && r.role === 'production')
+        .map((r) => r.prediction);
     }
+    // The newest labelled answers of this version, however far back: labels arrive late.
+    const labelled = (
+      await db
+        .select({
+          prediction: predictions.prediction,
+          // As text: drizzle would turn a label such as "1" into the number 1.
+          label: sql<string>`${predictions.label}::text`,
+        })
+        .from(predictions)
+        .where(
+          and(
+            eq(predictions.pipeline, pipeline),
+            eq(predictions.version, alias.version),
+            eq(predictions.role, 'production'),
+            isNotNull(predictions.label),
+          ),
+        )
+        .orderBy(desc(predictions.createdAt), desc(predictions.id))
+        .limit(monitoring.window)
+    ).map((r) => ({ prediction: r.prediction, label: JSON.parse(r.label) as unknown }));
     const options: DriftOptions = {
       columns,
       tests: monitoring.drift.tests,
@@ -286,27 +314,56 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     by: string,
     extra: { via?: string; credential?: string } = {},
   ) {
+    // One retrain at a time per alert: a second click names the run the first started,
+    // unless that run ended without deploying (failed, rejected, expired, cancelled).
+    const attempts = (await alertEventsOf(db, alert.id)).filter((e) => e.type === 'retrain').length;
+    const last = alert.retrainRun
+      ? (await db.select({ state: runs.state }).from(runs).where(eq(runs.id, alert.retrainRun)))[0]
+      : undefined;
+    const retryable = last !== undefined && isFinal(last.state) && last.state !== 'deployed';
+    const attempt = retryable ? attempts + 1 : Math.max(1, attempts);
     const report = await reportById(db, alert.lastReport);
     const spec = await catalog.get(alert.pipeline);
+    const source = spec.monitoring.retrain_source;
+    if (source === 'feedback' && (retryable || !alert.retrainRun)) {
+      const needed = Math.max(1, spec.checks.min_rows ?? 0);
+      const [row] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(predictions)
+        .where(
+          and(
+            eq(predictions.pipeline, alert.pipeline),
+            isNotNull(predictions.label),
+            ne(predictions.role, 'shadow'),
+          ),
+        );
+      const labelled = Number(row?.n ?? 0);
+      if (labelled < needed) {
+        throw new StewardError(
+          'BAD_REQUEST',
+          `${alert.pipeline} has ${labelled} labelled predictions and its retrain trains on them (\`monitoring.retrain_source: feedback\`), but its checks need ${needed} rows: send labels to POST /v1/models/${alert.pipeline}/feedback, or set retrain_source: source`,
+        );
+      }
+    }
     const cause: RunCause = {
       type: 'drift',
       alert: alert.number,
       alertId: alert.id,
       channel: alert.channel,
       features: mostDrifted(report ? (report.report as MonitorReport) : null),
-      source: spec.monitoring.retrain_source,
+      source,
     };
     const started = await deps.runs.start({
       pipeline: alert.pipeline,
       requestedBy: by,
       ...(extra.via ? { requestedVia: extra.via } : {}),
       ...(extra.credential ? { credential: extra.credential } : {}),
-      requestKey: `drift-retrain:${alert.id}`,
+      requestKey: attempt === 1 ? `drift-retrain:${alert.id}` : `drift-retrain:${alert.id}:${attempt}`,
       cause,
     });
     await db.transaction(async (tx) => {
       const locked = await lockAlert(tx, alert.number);
-      if (!locked || locked.retrainRun) return;
+      if (!locked || locked.retrainRun === started.run.id) return;
       await tx
         .update(driftAlerts)
         .set({ retrainRun: started.run.id, updatedAt: new Date() })
@@ -315,7 +372,7 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
         alertId: alert.id,
         type: 'retrain',
         actor: by,
-        detail: { run: started.run.number, source: cause.source },
+        detail: { run: started.run.number, source, ...(extra.via ? { via: extra.via } : {}) },
       });
     });
     return started;
@@ -323,7 +380,11 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
 
   return {
     async check(request) {
-      const { pipeline } = request;
+      const { pipeline, tickAt } = request;
+      // A tick another process checked already: not worth computing the report again.
+      if (request.trigger === 'schedule' && tickAt && (await reportOfTick(db, pipeline, tickAt))) {
+        return { status: 'duplicate' };
+      }
       const { alias, spec, report, referenceHash } = await compute(pipeline);
       const monitoring = spec.monitoring;
       const driftedColumns = report.drift.columns.filter((c) => c.drifted).map((c) => c.column);
@@ -346,6 +407,9 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
         });
         if (!stored) return { status: 'duplicate' } as const;
         if (request.trigger !== 'schedule') return { status: 'checked', stored } as const;
+        // A tick retried after a later one was checked has nothing to say about now.
+        if (tickAt && (await laterTickChecked(tx, pipeline, tickAt)))
+          return { status: 'checked', stored } as const;
         const exec = database.executorFor(tx);
         const finding = findingOf(report.drift, monitoring.alert_on);
         const detail = {
@@ -364,7 +428,7 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
           await appendAlertEvent(tx, exec, {
             alertId: open.id,
             type: 'resolved',
-            actor: 'steward',
+            actor: SYSTEM_ACTOR,
             reportId: stored.id,
             detail: { ...detail, replacedBy: alias.version },
           });
@@ -395,7 +459,7 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
           await appendAlertEvent(tx, exec, {
             alertId: created.id,
             type: 'fired',
-            actor: 'steward',
+            actor: SYSTEM_ACTOR,
             reportId: stored.id,
             detail,
           });
@@ -410,7 +474,7 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
           await appendAlertEvent(tx, exec, {
             alertId: open.id,
             type: 'resolved',
-            actor: 'steward',
+            actor: SYSTEM_ACTOR,
             reportId: stored.id,
             detail,
           });
@@ -424,7 +488,7 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
           await appendAlertEvent(tx, exec, {
             alertId: open.id,
             type: decision.action === 'repeat' ? 'repeated' : 'worsened',
-            actor: 'steward',
+            actor: SYSTEM_ACTOR,
             reportId: stored.id,
             detail:
               decision.action === 'worsen'
@@ -451,7 +515,7 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
       });
       if (outcome.action === 'fire' && monitoring.on_drift === 'retrain') {
         // After the alert commits: the run is its own transaction, once per alert (its request key).
-        await retrainFor(outcome.alert, 'steward').catch((error: Error) =>
+        await retrainFor(outcome.alert, SYSTEM_ACTOR).catch((error: Error) =>
           log.error('drift retrain could not start; [Retrain now] still can', {
             pipeline,
             alert: outcome.alert.number,
@@ -487,7 +551,7 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     async alerts(pipeline, limit = 20) {
       return Promise.all((await alertsOf(db, pipeline, limit)).map(alertView));
     },
-    async snooze({ alert: number, by, ms }) {
+    async snooze({ alert: number, by, ms, via }) {
       const result = await db.transaction(async (tx) => {
         const alert = await lockAlert(tx, number);
         if (!alert) throw new StewardError('NOT_FOUND', `there is no drift alert #${number}`);
@@ -508,7 +572,7 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
           alertId: alert.id,
           type: 'snoozed',
           actor: by,
-          detail: { until: until.toISOString() },
+          detail: { until: until.toISOString(), ...(via ? { via } : {}) },
         });
         return { alert: updated ?? alert, applied: true };
       });
@@ -530,9 +594,14 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
 
   async function alertView(row: DriftAlertRow): Promise<AlertView> {
     let retrainRun: number | null = null;
+    let retrainState: string | null = null;
     if (row.retrainRun) {
-      const [run] = await db.select({ number: runs.number }).from(runs).where(eq(runs.id, row.retrainRun));
+      const [run] = await db
+        .select({ number: runs.number, state: runs.state })
+        .from(runs)
+        .where(eq(runs.id, row.retrainRun));
       retrainRun = run?.number ?? null;
+      retrainState = run?.state ?? null;
     }
     return {
       id: row.id,
@@ -546,6 +615,7 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
       snoozedUntil: row.snoozedUntil?.toISOString() ?? null,
       snoozedBy: row.snoozedBy,
       retrainRun,
+      retrainState,
       resolvedAt: row.resolvedAt?.toISOString() ?? null,
       createdAt: row.createdAt.toISOString(),
       lastReport: row.lastReport,
@@ -553,7 +623,8 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
   }
 }
 
-async function requireOperator(
+/** FORBIDDEN unless `user` is an operator (or more) of `pipeline`, saying who can grant it. */
+export async function requireOperator(
   db: Parameters<typeof roleOn>[0],
   user: string,
   pipeline: string,

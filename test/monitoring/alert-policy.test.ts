@@ -50,6 +50,25 @@ describe('when a drift check pages', () => {
     ).toBe('quiet');
   });
 
+  it('does not resolve when a drifted column goes silent: no data is not recovery', () => {
+    const alert = open({ tenure: 0.3 });
+    expect(
+      decide(alert, { drifting: false, columns: {}, unjudged: ['tenure'] }, later(60_000), policy),
+    ).toEqual({
+      action: 'quiet',
+      why: 'no data',
+    });
+    // Another column without data does not hold the resolution back.
+    expect(
+      decide(alert, { drifting: false, columns: {}, unjudged: ['plan'] }, later(60_000), policy).action,
+    ).toBe('resolve');
+    const report = {
+      datasetDrift: false,
+      columns: [{ column: 'tenure', drifted: false, score: null, status: 'not_enough_data' }],
+    };
+    expect(decide(alert, findingOf(report, 'column'), later(60_000), policy).action).toBe('quiet');
+  });
+
   it('resolves when the drift is gone, snoozed or not', () => {
     expect(decide(open({ tenure: 0.3 }), calm, later(60_000), policy)).toEqual({ action: 'resolve' });
     const snoozed = open({ tenure: 0.3 }, { snoozedUntil: later(24 * 3_600_000) });
@@ -71,11 +90,19 @@ describe('when a drift check pages', () => {
       columns: [
         { column: 'tenure', drifted: true, score: 0.4 },
         { column: 'plan', drifted: false, score: 0.01 },
-        { column: 'calls', drifted: false, score: null },
+        { column: 'calls', drifted: false, score: null, status: 'not_enough_data' },
       ],
     };
-    expect(findingOf(report, 'column')).toEqual({ drifting: true, columns: { tenure: 0.4 } });
-    expect(findingOf(report, 'dataset')).toEqual({ drifting: false, columns: { tenure: 0.4 } });
+    expect(findingOf(report, 'column')).toEqual({
+      drifting: true,
+      columns: { tenure: 0.4 },
+      unjudged: ['calls'],
+    });
+    expect(findingOf(report, 'dataset')).toEqual({
+      drifting: false,
+      columns: { tenure: 0.4 },
+      unjudged: ['calls'],
+    });
     expect(findingOf({ ...report, datasetDrift: true }, 'dataset').drifting).toBe(true);
   });
 });

@@ -131,6 +131,20 @@ describe.each(backends())('a drift alert’s buttons (%s)', (backend: Backend) =
     expect(await runCount()).toBe(before);
   });
 
+  it('offers [Retrain now] again once the retrain run ended without deploying', async () => {
+    const [alert] = await h.database.db.select().from(driftAlerts).where(eq(driftAlerts.number, 1));
+    const first = alert?.retrainRun as string;
+    await service.act({ run: { id: first }, action: 'cancel', as: 'alice' });
+    expect((await monitoring.alert(1)).alert).toMatchObject({ retrainState: 'cancelled' });
+    const before = await runCount();
+    expect(await press('alice', RETRAIN_ACTION)).toEqual([]);
+    expect(await runCount()).toBe(before + 1);
+    const [after] = await h.database.db.select().from(driftAlerts).where(eq(driftAlerts.number, 1));
+    expect(after?.retrainRun).not.toBe(first);
+    // And once only: the new run is under way.
+    expect((await press('alice', RETRAIN_ACTION)).join('\n')).toMatch(/started its retrain already/);
+  });
+
   it('lets an operator snooze, not a viewer, and records who', async () => {
     expect((await press('victor', SNOOZE_ACTION)).join('\n')).toMatch(/operator role on churn to snooze/);
     expect(await press('alice', SNOOZE_ACTION)).toEqual([]);

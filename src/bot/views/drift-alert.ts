@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { AlertEventRow } from '../../db/drift-repo.ts';
 import type { ColumnDrift, DriftTest } from '../../stages/drift/index.ts';
 import { type AlertView, type MonitorReport, severity } from '../../workflows/monitoring.ts';
+import { SYSTEM_ACTOR } from '../../workflows/run-engine.ts';
 import { actions, button, context, header, type Message, plain, section, sections } from './blocks.ts';
 import {
   atTime,
@@ -148,6 +149,11 @@ function worseLine(event: AlertEventRow): string | null {
   return parts.length ? `Worse since the last page: ${parts.join('; ')}` : null;
 }
 
+/** A retrain is under way, or deployed: [Retrain now] has nothing more to do. */
+const retrainOpen = (alert: AlertView) =>
+  alert.retrainRun !== null &&
+  !['failed', 'rejected', 'expired', 'cancelled'].includes(alert.retrainState ?? '');
+
 const isSnoozed = (alert: AlertView) =>
   alert.snoozedUntil !== null && Date.parse(alert.snoozedUntil) > Date.now();
 
@@ -162,7 +168,13 @@ function statusLine(alert: AlertView, event: AlertEventRow): string {
   else if (isSnoozed(alert))
     parts.push(`snoozed until ${formatTime(alert.snoozedUntil)} by ${mention(alert.snoozedBy ?? '')}`);
   else parts.push(`firing; next repeat only if it gets worse or stays for the repeat interval`);
-  if (alert.retrainRun) parts.push(`retraining: run #${alert.retrainRun}`);
+  if (alert.retrainRun) {
+    parts.push(
+      retrainOpen(alert)
+        ? `retraining: run #${alert.retrainRun}`
+        : `retrain run #${alert.retrainRun} ended ${alert.retrainState}; [Retrain now] tries again`,
+    );
+  }
   return parts.join(' · ');
 }
 
@@ -175,11 +187,14 @@ export function alertNote(alert: AlertView, event: AlertEventRow): Message {
   if (event.type === 'resolved' && detail.replacedBy !== undefined) {
     text = `✅ Closed: ${alert.pipeline} v${detail.replacedBy} serves now, so this alert about v${alert.version} no longer applies; v${detail.replacedBy} is checked on its own.`;
   } else if (event.type === 'resolved') {
-    text = `✅ Resolved: no monitored feature of ${alert.pipeline} drifts any more (checked ${atTime(event.createdAt.toISOString())}).`;
+    const left = Object.keys((event.detail as { columns?: Record<string, number> }).columns ?? {});
+    text = left.length
+      ? `✅ Resolved: ${alert.pipeline} no longer shows dataset drift (checked ${atTime(event.createdAt.toISOString())}); ${left.map(escapeText).join(', ')} still drift on their own.`
+      : `✅ Resolved: no monitored feature of ${alert.pipeline} drifts any more (checked ${atTime(event.createdAt.toISOString())}).`;
   } else if (event.type === 'snoozed') {
     text = `🔕 ${mention(event.actor)} snoozed this alert until ${formatTime(detail.until ?? null)}. A resolved check is still posted.`;
   } else {
-    const by = event.actor === 'steward' ? 'Steward (`on_drift: retrain`)' : mention(event.actor);
+    const by = event.actor === SYSTEM_ACTOR ? 'Steward (`on_drift: retrain`)' : mention(event.actor);
     const data = detail.source === 'feedback' ? 'the labelled predictions' : "the spec's source, read again";
     text = `🔁 ${by} started a retrain: run #${detail.run} on ${data}. It stops at the approval gate.`;
   }
@@ -230,7 +245,7 @@ export function driftReportMessage(
   checkedAt?: string,
 ): Message {
   if (!report) {
-    const text = `No drift check of ${pipeline} yet. Run one with \`/mlops drift ${pipeline} check\` or \`steward drift ${pipeline}\`.`;
+    const text = `No drift check of ${pipeline} yet: one runs on its \`monitoring.schedule\`, or now with \`steward drift ${pipeline}\`.`;
     return { text, blocks: [section(text)] };
   }
   const heading = `*Drift of ${escapeText(pipeline)}*${checkedAt ? ` at ${atTime(checkedAt)}` : ''}`;

@@ -101,6 +101,16 @@ export function createMonitorScheduler(deps: MonitorSchedulerDeps): JobHandler &
   };
 }
 
+/** Refusals that the same tick would meet again: not retried (a conflict or a database outage is). */
+const PERMANENT: ReadonlySet<string> = new Set([
+  'NOT_FOUND',
+  'BAD_REQUEST',
+  'PIPELINE_NOT_FOUND',
+  'PIPELINE_INVALID',
+  'FORBIDDEN',
+  'MODEL_UNAVAILABLE',
+]);
+
 export type MonitorRunnerDeps = {
   jobs: Pick<JobQueue, 'fetch' | 'complete' | 'fail'>;
   monitoring: Pick<Monitoring, 'check'>;
@@ -129,7 +139,7 @@ export function createMonitorRunner({ jobs, monitoring, log, pollMs }: MonitorRu
           await jobs.complete(QUEUE.monitor, job.id);
         } catch (error) {
           const message = loggableError(error);
-          if (isStewardError(error)) {
+          if (isStewardError(error) && PERMANENT.has(error.code)) {
             // Not deployed any more, a source outside the data roots…: trying again cannot help.
             log.warn('monitoring check refused', { pipeline, tickAt, error: message });
             await jobs.complete(QUEUE.monitor, job.id);
