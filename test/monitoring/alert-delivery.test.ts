@@ -1,10 +1,12 @@
+import { WebClient } from '@slack/web-api';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlertNotifier } from '../../src/bot/alert-notifier.ts';
 import { ChatRefused } from '../../src/bot/chat.ts';
 import { createFakeChat, type FakeChat } from '../../src/bot/chat-fake.ts';
+import { createSlackChat, webClientOptions } from '../../src/bot/slack/chat.ts';
 import { ALERT_OUTBOX } from '../../src/db/chat-outbox.ts';
-import { alertMessages, runs } from '../../src/db/schema.ts';
+import { alertMessages, driftAlerts, runs } from '../../src/db/schema.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createMemoryCatalog } from '../../src/stages/catalog.ts';
 import type { LoadedModel } from '../../src/stages/serve/loaded-model.ts';
@@ -13,7 +15,9 @@ import { createChatDelivery } from '../../src/workflows/handlers/deliver-chat.ts
 import { type CheckOutcome, createMonitoring, type Monitoring } from '../../src/workflows/monitoring.ts';
 import { createRunService } from '../../src/workflows/run-service.ts';
 import { demoSpec, type EngineHarness, engineHarness } from '../helpers/engine.ts';
+import { startFakeSlack } from '../helpers/fake-slack.ts';
 import { deployChurnModel, logPredictions } from '../helpers/monitoring.ts';
+import { decodePng } from '../helpers/png.ts';
 
 const SPEC = demoSpec({
   name: 'churn',
@@ -97,5 +101,55 @@ describe('an alert whose chart is refused, with on_drift: retrain', () => {
       message: { text: expect.stringMatching(/^✅ Resolved/) },
     });
     expect(await h.database.db.select().from(runs).where(eq(runs.requestedBy, 'steward'))).toHaveLength(1);
+  });
+});
+
+describe('a drift alert on Slack', () => {
+  let h: EngineHarness;
+  let fake: Awaited<ReturnType<typeof startFakeSlack>>;
+
+  beforeAll(async () => {
+    h = await engineHarness('pglite', { specs: [SPEC] });
+    fake = await startFakeSlack();
+  }, 60_000);
+  afterAll(async () => {
+    await fake?.close();
+    await h?.close();
+  });
+
+  it('posts the page through the Web API and uploads its chart into the page’s thread, a PNG 800 wide', async () => {
+    const catalog = createMemoryCatalog([SPEC]);
+    const service = createRunService({ database: h.database, engine: h.engine, catalog });
+    const clock = manualClock(new Date('2026-12-02T08:00:00Z'));
+    const monitoring = createMonitoring({
+      database: h.database,
+      catalog,
+      clock,
+      log: silentLogger,
+      runs: service,
+    });
+    const loaded = await deployChurnModel(h.database, 'churn');
+    await logPredictions(h.database, loaded, { rows: 2000, seed: 5, shift: 0.3 });
+    const outcome = await monitoring.check({
+      pipeline: 'churn',
+      trigger: 'schedule',
+      tickAt: await clock.now(h.database.db),
+    });
+    expect(outcome).toMatchObject({ alert: { action: 'fire' } });
+    const chat = createSlackChat(new WebClient('xoxb-test', webClientOptions({ apiUrl: fake.url })));
+    const [alert] = await h.database.db.select().from(driftAlerts);
+    await createAlertNotifier({ database: h.database, monitoring, chat, log: silentLogger })(
+      alert?.id as string,
+    );
+    const page = fake.calls.find((c) => c.method === 'chat.postMessage');
+    expect(page?.body).toMatchObject({
+      channel: '#ml-alerts',
+      text: expect.stringContaining('monthly_charges'),
+    });
+    expect(fake.uploads).toHaveLength(1);
+    const [upload] = fake.uploads;
+    expect(upload?.completed).toMatchObject({ thread_ts: expect.any(String) });
+    expect(decodePng(upload?.content as Buffer)).toMatchObject({ width: 800 });
+    expect(upload?.content?.length).toBe(upload?.length);
   });
 });
