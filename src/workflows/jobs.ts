@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import PgBoss from 'pg-boss';
 import { z } from 'zod';
 import { markOutOfDate } from '../db/chat-outbox.ts';
@@ -74,6 +75,32 @@ export type JobQueueOptions = {
 
 const MONITOR_SLOT_SECONDS = 3600;
 
+/** How often a queue's creation is tried when PostgreSQL ends it as a deadlock victim. */
+const QUEUE_CREATE_TRIES = 5;
+
+/**
+ * Creates the queue unless it exists. Processes started together on a new database (a
+ * `steward start` and its workers from one `docker compose up`) create the same queues at
+ * the same moment, and pg-boss's create_queue (a partition attached to the job table) can
+ * deadlock with another's: PostgreSQL aborts one of them, and the next try finds the queue
+ * made or makes it.
+ */
+async function ensureQueue(boss: PgBoss, name: QueueName): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (!(await boss.getQueue(name))) await boss.createQueue(name, { name, policy: 'standard' });
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== DEADLOCK_DETECTED || attempt >= QUEUE_CREATE_TRIES)
+        throw error;
+      await sleep(25 * attempt + Math.random() * 50);
+    }
+  }
+}
+
+/** PostgreSQL's SQLSTATE for a transaction aborted to break a deadlock. */
+const DEADLOCK_DETECTED = '40P01';
+
 const NO_DATA = null as unknown as object;
 
 export async function createJobQueue({ database, log, supervise }: JobQueueOptions): Promise<JobQueue> {
@@ -87,9 +114,7 @@ export async function createJobQueue({ database, log, supervise }: JobQueueOptio
   });
   boss.on('error', (error: Error) => log.warn('job queue error', { error }));
   await boss.start();
-  for (const name of Object.values(QUEUE)) {
-    if (!(await boss.getQueue(name))) await boss.createQueue(name, { name, policy: 'standard' });
-  }
+  for (const name of Object.values(QUEUE)) await ensureQueue(boss, name);
 
   return {
     async enqueueStage(db, job, options = {}) {
