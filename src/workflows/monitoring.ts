@@ -417,21 +417,24 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
           datasetDrift: report.drift.datasetDrift,
           share: report.drift.share,
         };
+        const resolve = async (alert: DriftAlertRow, extra: Record<string, unknown> = {}) => {
+          await tx
+            .update(driftAlerts)
+            .set({ status: 'resolved', resolvedAt: now, lastReport: stored.id, updatedAt: now })
+            .where(eq(driftAlerts.id, alert.id));
+          await appendAlertEvent(tx, exec, {
+            alertId: alert.id,
+            type: 'resolved',
+            actor: SYSTEM_ACTOR,
+            reportId: stored.id,
+            detail: { ...detail, ...extra },
+          });
+        };
         let open = await lockFiringAlert(tx, pipeline);
         if (open && open.version !== alias.version) {
           // Production changed under the alert (a deploy, a rollback): what it said was about
           // another model. It is closed, and the version now serving is judged on its own.
-          await tx
-            .update(driftAlerts)
-            .set({ status: 'resolved', resolvedAt: now, lastReport: stored.id, updatedAt: now })
-            .where(eq(driftAlerts.id, open.id));
-          await appendAlertEvent(tx, exec, {
-            alertId: open.id,
-            type: 'resolved',
-            actor: SYSTEM_ACTOR,
-            reportId: stored.id,
-            detail: { ...detail, replacedBy: alias.version },
-          });
+          await resolve(open, { replacedBy: alias.version });
           open = null;
         }
         const decision = decide(
@@ -467,17 +470,7 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
         }
         if (!open) return { status: 'checked', stored } as const;
         if (decision.action === 'resolve') {
-          await tx
-            .update(driftAlerts)
-            .set({ status: 'resolved', resolvedAt: now, lastReport: stored.id, updatedAt: now })
-            .where(eq(driftAlerts.id, open.id));
-          await appendAlertEvent(tx, exec, {
-            alertId: open.id,
-            type: 'resolved',
-            actor: SYSTEM_ACTOR,
-            reportId: stored.id,
-            detail,
-          });
+          await resolve(open);
           return { status: 'checked', stored, alert: open, action: 'resolve' } as const;
         }
         if (decision.action === 'repeat' || decision.action === 'worsen') {

@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { createAlertNotifier } from '../../src/bot/alert-notifier.ts';
+import type { ChatPort } from '../../src/bot/chat.ts';
+import { ALERT_OUTBOX } from '../../src/db/chat-outbox.ts';
 import type { Database } from '../../src/db/client.ts';
 import { predictions } from '../../src/db/schema.ts';
+import { silentLogger } from '../../src/log.ts';
 import { generateChurn } from '../../src/stages/data/synthetic-churn.ts';
 import { type LoadedModel, loadModelVersion } from '../../src/stages/serve/loaded-model.ts';
 import { predictionJson, scoreRows } from '../../src/stages/serve/predict.ts';
+import { createChatDelivery } from '../../src/workflows/handlers/deliver-chat.ts';
+import type { Monitoring } from '../../src/workflows/monitoring.ts';
 import { churnModels, churnRows, registerVersions, setAlias } from './models.ts';
 
 /**
@@ -58,4 +64,29 @@ export async function logPredictions(
       };
     }),
   );
+}
+
+/**
+ * Delivers drift alerts to `chat` through the real delivery loop (the alert outbox), as a
+ * process connected to the console does: each call runs rounds until nothing is due.
+ */
+export function alertDelivery(
+  database: Database,
+  monitoring: Monitoring,
+  chat: ChatPort,
+): () => Promise<void> {
+  const delivery = createChatDelivery({
+    database,
+    deliver: createAlertNotifier({ database, monitoring, chat, log: silentLogger }),
+    surface: chat.surface,
+    outbox: ALERT_OUTBOX,
+    log: silentLogger,
+    workerId: 'test',
+    pollMs: 10,
+  });
+  return async () => {
+    for (let launched = await delivery.round(); launched.length; launched = await delivery.round()) {
+      await Promise.all(launched);
+    }
+  };
 }

@@ -5,18 +5,16 @@ import { createAlertNotifier } from '../../src/bot/alert-notifier.ts';
 import { ChatRefused } from '../../src/bot/chat.ts';
 import { createFakeChat, type FakeChat } from '../../src/bot/chat-fake.ts';
 import { createSlackChat, webClientOptions } from '../../src/bot/slack/chat.ts';
-import { ALERT_OUTBOX } from '../../src/db/chat-outbox.ts';
 import { alertMessages, driftAlerts, runs } from '../../src/db/schema.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createMemoryCatalog } from '../../src/stages/catalog.ts';
 import type { LoadedModel } from '../../src/stages/serve/loaded-model.ts';
 import { manualClock } from '../../src/workflows/clock.ts';
-import { createChatDelivery } from '../../src/workflows/handlers/deliver-chat.ts';
 import { type CheckOutcome, createMonitoring, type Monitoring } from '../../src/workflows/monitoring.ts';
 import { createRunService } from '../../src/workflows/run-service.ts';
 import { demoSpec, type EngineHarness, engineHarness } from '../helpers/engine.ts';
 import { startFakeSlack } from '../helpers/fake-slack.ts';
-import { deployChurnModel, logPredictions } from '../helpers/monitoring.ts';
+import { alertDelivery, deployChurnModel, logPredictions } from '../helpers/monitoring.ts';
 import { decodePng } from '../helpers/png.ts';
 
 const SPEC = demoSpec({
@@ -46,20 +44,7 @@ describe('an alert whose chart is refused, with on_drift: retrain', () => {
     chat.upload = async () => {
       throw new ChatRefused('Slack refused a message in #ml-alerts (missing_scope): add files:write');
     };
-    const delivery = createChatDelivery({
-      database: h.database,
-      deliver: createAlertNotifier({ database: h.database, monitoring, chat, log: silentLogger }),
-      surface: 'console',
-      outbox: ALERT_OUTBOX,
-      log: silentLogger,
-      workerId: 'test',
-      pollMs: 10,
-    });
-    deliver = async () => {
-      for (let launched = await delivery.round(); launched.length; launched = await delivery.round()) {
-        await Promise.all(launched);
-      }
-    };
+    deliver = alertDelivery(h.database, monitoring, chat);
   }, 60_000);
   afterAll(() => h?.close());
 

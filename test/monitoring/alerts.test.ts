@@ -1,22 +1,20 @@
 import { count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAlertNotifier } from '../../src/bot/alert-notifier.ts';
 import { createFakeChat, type FakeChat, type FakeChatCall } from '../../src/bot/chat-fake.ts';
-import { ALERT_OUTBOX, markAlertOutOfDate } from '../../src/db/chat-outbox.ts';
+import { markAlertOutOfDate } from '../../src/db/chat-outbox.ts';
 import { driftAlerts, driftReports } from '../../src/db/schema.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { createMemoryCatalog } from '../../src/stages/catalog.ts';
 import { type LoadedModel, loadModelVersion } from '../../src/stages/serve/loaded-model.ts';
 import { manualClock } from '../../src/workflows/clock.ts';
-import { createChatDelivery } from '../../src/workflows/handlers/deliver-chat.ts';
 import { type CheckOutcome, createMonitoring, type Monitoring } from '../../src/workflows/monitoring.ts';
 import { addRunGauges } from '../../src/workflows/run-gauges.ts';
 import { createRunService } from '../../src/workflows/run-service.ts';
 import { type Backend, backends } from '../helpers/database.ts';
 import { demoSpec, type EngineHarness, engineHarness } from '../helpers/engine.ts';
 import { churnModels, registerVersions, setAlias } from '../helpers/models.ts';
-import { deployChurnModel, logPredictions } from '../helpers/monitoring.ts';
+import { alertDelivery, deployChurnModel, logPredictions } from '../helpers/monitoring.ts';
 import { decodePng } from '../helpers/png.ts';
 
 const PIPELINE = 'churn';
@@ -58,20 +56,7 @@ describe.each(backends())('drift alerts over a stream of ticks (%s)', (backend: 
     addRunGauges({ metrics, database: h.database, jobs: h.jobs, log: silentLogger });
     loaded = await deployChurnModel(h.database, PIPELINE);
     chat = createFakeChat('console');
-    const delivery = createChatDelivery({
-      database: h.database,
-      deliver: createAlertNotifier({ database: h.database, monitoring, chat, log: silentLogger }),
-      surface: 'console',
-      outbox: ALERT_OUTBOX,
-      log: silentLogger,
-      workerId: 'test',
-      pollMs: 10,
-    });
-    deliver = async () => {
-      for (let launched = await delivery.round(); launched.length; launched = await delivery.round()) {
-        await Promise.all(launched);
-      }
-    };
+    deliver = alertDelivery(h.database, monitoring, chat);
   });
   afterAll(() => h?.close());
 
