@@ -6,7 +6,12 @@
  */
 
 /** Where the display writes: a terminal (`isTTY`) or anything else. */
-export type ProgressSink = { write(text: string): void; isTTY: boolean };
+export type ProgressSink = {
+  write(text: string): void;
+  isTTY: boolean;
+  /** The terminal's width: the spinner's line is cut to fit, or redrawing it would wrap. */
+  columns?: number;
+};
 
 export type ProgressOptions = {
   sink: ProgressSink;
@@ -35,6 +40,10 @@ export type Progress = {
   stop(): void;
 };
 
+/** `text` cut to `width` characters, with an ellipsis when cut. */
+const clip = (text: string, width: number) =>
+  width <= 0 ? '' : text.length <= width ? text : `${text.slice(0, width - 1)}…`;
+
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 /** Whether colour is wanted: a terminal, and NO_COLOR absent or empty. */
@@ -61,8 +70,10 @@ export function createProgress(options: ProgressOptions): Progress {
 
   function draw(): void {
     if (!step) return;
-    const detail = step.detail ? dim(` · ${step.detail}`) : '';
-    sink.write(`\r\x1b[2K${cyan(FRAMES[frame % FRAMES.length] ?? '-')} ${step.label} ${step.title}${detail}`);
+    const width = Math.max(20, (sink.columns ?? 80) - 1);
+    const head = clip(`${step.label} ${step.title}`, width - 2);
+    const detail = step.detail ? clip(` · ${step.detail}`, width - 2 - head.length) : '';
+    sink.write(`\r\x1b[2K${cyan(FRAMES[frame % FRAMES.length] ?? '-')} ${head}${detail ? dim(detail) : ''}`);
   }
 
   function finish(mark: string, text: string): number {
