@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DEMO_CAST } from '../src/cli/demo/demo.ts';
@@ -8,7 +9,7 @@ import { DEMO_STEPS, type DemoContext, type DemoStep } from '../src/cli/demo/ste
 import { sendTraffic, trafficFrom } from '../src/cli/demo/traffic.ts';
 import { main } from '../src/cli.ts';
 import { parseSpec } from '../src/stages/catalog.ts';
-import { spawnNode } from './helpers/processes.ts';
+import { eventually, kill, spawnNode } from './helpers/processes.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
@@ -81,6 +82,41 @@ describe('steward demo', () => {
     const dir = /embedded database in (\S+)\)/.exec(output)?.[1] ?? '';
     expect(dir.startsWith(os.tmpdir())).toBe(true);
     expect(fs.existsSync(dir)).toBe(false);
+  }, 180_000);
+
+  it('with --open, keeps serving the story, prints the start URL first, and stops cleanly on Ctrl-C', async () => {
+    const proc = spawnNode(
+      ['bin/steward.js', 'demo', '--open'],
+      { ...process.env, DATABASE_URL: '' },
+      'demo',
+      REPO,
+    );
+    await eventually(async () => proc.output().includes('Ctrl-C stops it'), 150_000, 'the demo to finish');
+    const output = proc.output();
+    const urls = inOrder(output, [
+      /Open (http:\/\/localhost:\d+)\/\?token=<the contents of (\S+)> in a browser\./,
+      /Run #1: http:\/\/localhost:\d+\/runs\/1\n/,
+      /Run #2: http:\/\/localhost:\d+\/runs\/2\n/,
+      /Model subscriptions: http:\/\/localhost:\d+\/models\/subscriptions\n/,
+    ]);
+    expect(
+      urls.every((at) => at > 0),
+      output,
+    ).toBe(true);
+    const [, base, secretFile] = /Open (\S+)\/\?token=<the contents of (\S+)>/.exec(output) ?? [];
+    // The start URL makes a session in the console, which plays the demo team.
+    const secret = fs.readFileSync(String(secretFile), 'utf8').trim();
+    const signIn = await fetch(`${base}/?token=${secret}`, { redirect: 'manual' });
+    expect(signIn.status).toBe(303);
+    const cookie = String(signIn.headers.get('set-cookie')).split(';')[0] ?? '';
+    const state = (await (await fetch(`${base}/api/console/state`, { headers: { cookie } })).json()) as {
+      personas: { id: string }[] | null;
+      messages: { channel: string }[];
+    };
+    expect(state.personas?.map((p) => p.id)).toEqual(['ana', 'ben', 'vic', 'local']);
+    expect(state.messages.some((m) => m.channel === '#ml-alerts')).toBe(true);
+    expect(await kill(proc, 'SIGINT')).toBe(0);
+    expect(fs.existsSync(path.dirname(path.dirname(String(secretFile))))).toBe(false);
   }, 180_000);
 
   it('fails at the approval when the approver is the requester (four eyes), naming the step and why', async () => {

@@ -195,7 +195,7 @@ async function stayOpen(app: App, ctx: DemoContext, options: DemoOptions, signal
   const port = Number(new URL(base).port);
   io.out('');
   io.out(startUrlLine(app.config, port, tty));
-  io.out('The console plays the demo team: switch between Ana, Ben and Vic at the top of the page.');
+  io.out('The console plays the demo team: choose Ana, Ben or Vic under "Act as" to see the story as each.');
   for (const run of [ctx.facts.firstRun, ctx.facts.retrainRun]) {
     if (run !== undefined) io.out(`Run #${run}: ${base}/runs/${run}`);
   }
