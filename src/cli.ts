@@ -32,7 +32,7 @@ Usage:
   steward worker                         workers only; run several against one PostgreSQL
   steward migrate                        apply database migrations and exit
   steward demo                           play the whole loop on a throwaway embedded database, then a summary
-                                         [--open: keep it running and print the console's URL] [--port N]
+                                         [--open: keep it running, print the console's URL] [--port N: default a free one]
   steward run <pipeline> [k=v ...]       start a run; prints #N   [--wait] [--json]
   steward runs                           list runs   [--pipeline P] [--state S] [--limit N] [--json]
   steward show <run>                     a run: checks, metrics, production, timeline   [--json]

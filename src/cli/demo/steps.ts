@@ -1,68 +1,37 @@
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { APPROVE_ACTION } from '../../bot/views/approval-card.ts';
-import { RETRAIN_ACTION } from '../../bot/views/drift-alert.ts';
 import { parseSpec } from '../../stages/catalog.ts';
 import type { PipelineSpec } from '../../stages/spec.ts';
 import { stateLabel } from '../../workflows/explain.ts';
-import type { MonitorJob } from '../../workflows/jobs.ts';
-import { isFinal } from '../../workflows/run-engine.ts';
-import type { ModelView, RunDetail } from '../../workflows/run-service.ts';
+import type { RunDetail } from '../../workflows/run-service.ts';
 import type { RunView } from '../../workflows/run-view.ts';
-import type { DemoClient } from './api.ts';
+import type { DemoStep } from './context.ts';
 import { DemoFailure, waitFor } from './failure.ts';
+import {
+  alertOf,
+  alertPage,
+  buttonsOf,
+  loggedRows,
+  messagesOf,
+  metricsText,
+  models,
+  newestModel,
+  pressRetrain,
+  required,
+  runOfValue,
+  TRAINING,
+  untilPast,
+  untilState,
+} from './reads.ts';
 import { sendTraffic, trafficFrom } from './traffic.ts';
 
-/** The people of the story, each with a credential of their own, and the role they hold. */
-export type Cast = {
-  /** Starts the first run and presses [Retrain now]: an operator. */
-  requester: string;
-  /** Approves the first run: an approver who is not the requester (four eyes). */
-  approver: string;
-  /** Presses [Retrain now] first and is refused: a viewer. */
-  viewer: string;
-};
-
-export type DemoContext = {
-  client: DemoClient;
-  cast: Cast;
-  pipeline: string;
-  /** The demo's own copy of the spec, in its temporary directory. */
-  specFile: string;
-  /** The monitoring tick, enqueued as the scheduler enqueues it. */
-  enqueueMonitor(job: MonitorJob): Promise<string | null>;
-  /** How long one wait may take before the step fails. */
-  timeoutMs: number;
-  /** Aborted when the person stops the demo (Ctrl-C). */
-  signal: AbortSignal;
-  /** What the story has found so far, for the later steps and the summary. */
-  facts: {
-    firstRun?: number;
-    version?: number;
-    alert?: number;
-    drifted?: string[];
-    retrainRun?: number;
-  };
-};
-
-export type DemoStep = {
-  /** A short name, for the summary. */
-  name: string;
-  /** What the step does, as it starts. */
-  title: string;
-  /** Does it; answers what happened, in one line. */
-  run(ctx: DemoContext, update: (detail: string) => void): Promise<string>;
-};
-
-type ConsoleMessage = {
-  id: string;
-  channel: string;
-  text: string;
-  blocks: unknown[] | null;
-  ephemeral: boolean;
-};
-type Button = { action_id: string; value?: string };
+/**
+ * The story `steward demo` plays, step by step, each through Steward's own surfaces: the
+ * REST API with each person's token, the console's actions, the serving endpoint, and the
+ * monitoring job queue the scheduler feeds.
+ */
+export type { Cast, DemoContext, DemoStep } from './context.ts';
 
 const readSpec = async (file: string): Promise<PipelineSpec> =>
   parseSpec(await fs.readFile(file, 'utf8'), file);
@@ -114,9 +83,10 @@ export const DEMO_STEPS: DemoStep[] = [
       const { cast, client } = ctx;
       await client.call(cast.approver, 'POST', `/api/runs/${number}/approve`, {});
       const { run } = await client.call<RunDetail>(cast.approver, 'GET', `/api/runs/${number}`);
-      const by = run.approvals.map((a) => (a as { by?: string }).by).filter(Boolean);
-      if (!by.includes(cast.approver) && run.state === 'awaitingApproval') {
-        throw new DemoFailure(`#${number} still awaits approval after ${cast.approver} approved it`);
+      if (!run.approvals.some((a) => a.by === cast.approver)) {
+        throw new DemoFailure(
+          `#${number} does not record ${cast.approver}'s approval (it is ${stateLabel(run.state)})`,
+        );
       }
       return `${cast.approver} approved #${number}, requested by ${run.requestedBy} (four eyes)`;
     },
@@ -271,170 +241,6 @@ export const DEMO_STEPS: DemoStep[] = [
     },
   },
 ];
-
-/** The states a run passes before its model is trained and evaluated. */
-const TRAINING = new Set(['queued', 'ingesting', 'checking', 'featurizing', 'training', 'evaluating']);
-
-function required<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new DemoFailure(`${what} is missing: an earlier step did not finish`);
-  return value;
-}
-
-async function showRun(ctx: DemoContext, number: number): Promise<RunDetail> {
-  return ctx.client.call<RunDetail>(ctx.cast.requester, 'GET', `/api/runs/${number}`);
-}
-
-/** Fails at once when the run ended: it will not get where the demo waits for it. */
-function checkNotEnded(run: RunView, want: string): void {
-  if (run.state === want || !isFinal(run.state)) return;
-  const why = run.error
-    ? `: ${(run.error as { message?: string }).message ?? JSON.stringify(run.error)}`
-    : '';
-  throw new DemoFailure(`#${run.number} ended ${stateLabel(run.state)}${why}`);
-}
-
-async function untilState(
-  ctx: DemoContext,
-  number: number,
-  state: string,
-  update: (detail: string) => void,
-): Promise<RunDetail> {
-  return waitFor(
-    async () => {
-      const detail = await showRun(ctx, number);
-      update(`#${number} ${stateLabel(detail.run.state)}`);
-      checkNotEnded(detail.run, state);
-      return detail.run.state === state ? detail : undefined;
-    },
-    { what: `#${number} to be ${stateLabel(state)}`, timeoutMs: ctx.timeoutMs, signal: ctx.signal },
-  );
-}
-
-async function untilPast(
-  ctx: DemoContext,
-  number: number,
-  states: ReadonlySet<string>,
-  update: (detail: string) => void,
-): Promise<RunDetail> {
-  return waitFor(
-    async () => {
-      const detail = await showRun(ctx, number);
-      update(`#${number} ${stateLabel(detail.run.state)}`);
-      checkNotEnded(detail.run, 'awaitingApproval');
-      return states.has(detail.run.state) ? undefined : detail;
-    },
-    { what: `#${number} to finish training`, timeoutMs: ctx.timeoutMs, signal: ctx.signal },
-  );
-}
-
-async function models(ctx: DemoContext): Promise<ModelView[]> {
-  const { models } = await ctx.client.call<{ models: ModelView[] }>(
-    ctx.cast.requester,
-    'GET',
-    `/api/models?pipeline=${encodeURIComponent(ctx.pipeline)}`,
-  );
-  return models;
-}
-
-async function newestModel(ctx: DemoContext): Promise<ModelView> {
-  const newest = (await models(ctx)).sort((a, b) => b.version - a.version)[0];
-  if (!newest) throw new DemoFailure(`${ctx.pipeline} has no model version after training`);
-  return newest;
-}
-
-/** "roc_auc 0.842, accuracy 0.801": the headline metrics of a version. */
-export function metricsText(metrics: Record<string, unknown>): string {
-  const names = ['roc_auc', 'accuracy', 'f1', 'r2', 'rmse'];
-  const shown = names
-    .filter((n) => typeof metrics[n] === 'number')
-    .slice(0, 2)
-    .map((n) => `${n} ${(metrics[n] as number).toFixed(3)}`);
-  return shown.join(', ') || 'no metrics';
-}
-
-async function messagesOf(ctx: DemoContext, person: string): Promise<ConsoleMessage[]> {
-  const state = await ctx.client.call<{ messages: ConsoleMessage[] }>(person, 'GET', '/api/console/state');
-  return state.messages;
-}
-
-function buttonsOf(message: ConsoleMessage): Button[] {
-  return (message.blocks ?? []).flatMap((block) => {
-    const { elements, accessory } = block as { elements?: unknown; accessory?: unknown };
-    return [...(Array.isArray(elements) ? elements : []), accessory].filter(
-      (e): e is Button => (e as { type?: string } | undefined)?.type === 'button',
-    );
-  });
-}
-
-function runOfValue(value: string | undefined): number | undefined {
-  try {
-    return (JSON.parse(value ?? '') as { run?: number }).run;
-  } catch {
-    return undefined;
-  }
-}
-
-function alertOfValue(value: string | undefined): number | undefined {
-  try {
-    return (JSON.parse(value ?? '') as { alert?: number }).alert;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The alert's page that carries [Retrain now], once the console has it. */
-async function alertPage(
-  ctx: DemoContext,
-  person: string,
-  alert: number,
-): Promise<{ page: ConsoleMessage; button: Button }> {
-  return waitFor(
-    async () => {
-      for (const page of await messagesOf(ctx, person)) {
-        const button = buttonsOf(page).find(
-          (b) => b.action_id === RETRAIN_ACTION && alertOfValue(b.value) === alert,
-        );
-        if (button) return { page, button };
-      }
-      return undefined;
-    },
-    {
-      what: `drift alert #${alert}'s page with [Retrain now] in the console`,
-      timeoutMs: ctx.timeoutMs,
-      signal: ctx.signal,
-    },
-  );
-}
-
-/** Presses [Retrain now] on the alert's page as `person`, as the console page does. */
-async function pressRetrain(ctx: DemoContext, person: string, alert: number): Promise<void> {
-  const { page, button } = await alertPage(ctx, person, alert);
-  await ctx.client.call(person, 'POST', '/api/console/actions', {
-    action_id: button.action_id,
-    ...(button.value !== undefined ? { value: button.value } : {}),
-    message: { channel: page.channel, id: page.id },
-    click: randomUUID(),
-  });
-}
-
-async function alertOf(ctx: DemoContext, number: number): Promise<{ retrainRun: number | null }> {
-  const { alert } = await ctx.client.call<{ alert: { retrainRun: number | null } }>(
-    ctx.cast.requester,
-    'GET',
-    `/api/alerts/${number}`,
-  );
-  return alert;
-}
-
-/** Rows the prediction log has written for the pipeline, from `GET /metrics`. */
-async function loggedRows(ctx: DemoContext): Promise<number> {
-  const answer = await ctx.client.send(ctx.cast.requester, 'GET', '/metrics');
-  const text = typeof answer.body === 'string' ? answer.body : '';
-  const line = text
-    .split('\n')
-    .find((l) => l.startsWith('steward_prediction_log_written_total') && l.includes(`"${ctx.pipeline}"`));
-  return Number(line?.split(' ').at(-1) ?? 0);
-}
 
 /** Sets `source.drift` in the spec file, keeping the rest of it (comments included) as it is. */
 export async function setSourceDrift(file: string, drift: number): Promise<void> {
