@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { type App, openApp, VERSION } from '../../app.ts';
 import { PERSONAS } from '../../bot/console/console.ts';
 import { loadConfig } from '../../config.ts';
+import { isStewardError } from '../../errors.ts';
 import { readLocalSecret } from '../../http/local-secret.ts';
 import { createLogger } from '../../log.ts';
 import { LOCAL_USER } from '../../workflows/identity.ts';
@@ -165,7 +166,15 @@ async function startSteward(options: DemoOptions, dir: string, cast: Cast) {
   const app = await openApp({ config, log, command: 'demo' });
   try {
     app.worker.start();
-    const server = await app.listen();
+    const server = await app.listen().catch((error: unknown) => {
+      // listen names PORT; the demo's port is its --port.
+      if (isStewardError(error) && error.code === 'CONFIG_INVALID' && options.port !== 0) {
+        throw new DemoFailure(
+          `port ${options.port} is in use; choose another with --port, or leave --port out for a free one`,
+        );
+      }
+      throw error;
+    });
     const address = server.address();
     const port = address && typeof address === 'object' ? address.port : config.port;
     const base = `http://localhost:${port}`;
