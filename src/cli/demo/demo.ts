@@ -132,13 +132,13 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
     progress.stop();
     io.out('');
     io.out(summaryTable(records, performance.now() - began));
+    if (stopped.signal.aborted) {
+      io.err(`steward demo stopped${failed ? ` during step ${failed.label} ${failed.name}` : ''}`);
+      return 130;
+    }
     if (failed) {
       io.err(`steward demo failed at step ${failed.label} ${failed.name}: ${failed.result}`);
       return 1;
-    }
-    if (stopped.signal.aborted) {
-      io.err('steward demo stopped');
-      return 130;
     }
     if (options.open && app) await stayOpen(app, ctx, options, stopped.signal, sink.isTTY);
     return 0;
