@@ -4,8 +4,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { type App, type AppOptions, createIntentParser, openApp, VERSION } from './app.ts';
 import { accessCommand } from './cli/access-commands.ts';
+import { demoCommand } from './cli/demo/demo.ts';
 import { DRIFT_USAGE, driftCommand } from './cli/drift-commands.ts';
 import { formatDetail, formatHistory, formatModels, formatRuns } from './cli/format.ts';
+import { startUrlLine } from './cli/start-url.ts';
 import { type Config, loadConfig } from './config.ts';
 import { useToken } from './db/credentials-repo.ts';
 import { describeHolder, readLock } from './db/lock.ts';
@@ -29,6 +31,8 @@ Usage:
   steward start                          HTTP server, workers and scheduler (npm start)
   steward worker                         workers only; run several against one PostgreSQL
   steward migrate                        apply database migrations and exit
+  steward demo                           play the whole loop on a throwaway embedded database, then a summary
+                                         [--open: keep it running, print the console's URL] [--port N: default a free one]
   steward run <pipeline> [k=v ...]       start a run; prints #N   [--wait] [--json]
   steward runs                           list runs   [--pipeline P] [--state S] [--limit N] [--json]
   steward show <run>                     a run: checks, metrics, production, timeline   [--json]
@@ -87,6 +91,8 @@ export async function main(
       scope: { type: 'string' },
       columns: { type: 'string' },
       hours: { type: 'string' },
+      open: { type: 'boolean' },
+      port: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },
@@ -99,6 +105,18 @@ export async function main(
   if (values.help || !command || command === 'help') {
     io.out(USAGE);
     return command || values.help ? 0 : 2;
+  }
+  if (command === 'demo') {
+    // Its own Steward on its own embedded database: nothing of the caller's environment is used.
+    const port = portOf(values.port);
+    if (port === undefined) return usage(io, `--port takes a port number, 0-65535 (got \`${values.port}\`)`);
+    return demoCommand({
+      open: values.open === true,
+      port,
+      io,
+      ...(io === stdio ? { sink: process.stdout } : {}),
+      env,
+    });
   }
   const config = loadConfig(env);
   const log = createLogger({ level: config.logLevel });
@@ -386,17 +404,6 @@ async function pipelineCommand([sub, file]: string[], io: Out): Promise<number> 
   }
 }
 
-/**
- * Where a browser signs in, as Jupyter does it: the URL carries the data dir's secret, so it
- * is printed only to a terminal; elsewhere (a service's log) the line says where the secret is.
- */
-function startUrlLine(config: Config, port: number): string {
-  const base = `http://localhost:${port}/`;
-  const secret = readLocalSecret(config.dataDir);
-  if (process.stderr.isTTY && secret) return `Open ${base}?token=${secret} in a browser.`;
-  return `Open ${base}?token=<the contents of ${secretPath(config.dataDir)}> in a browser.`;
-}
-
 function isPlainHttpElsewhere(url: string): boolean {
   const { protocol, hostname } = new URL(url);
   return protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(hostname);
@@ -553,6 +560,13 @@ function versionOf(text: string | undefined): number | undefined {
   const digits = /^v?(\d{1,10})$/i.exec(text ?? '')?.[1];
   const n = Number(digits);
   return digits && n > 0 && n <= 2 ** 31 - 1 ? n : undefined;
+}
+
+/** `--port N`: 0 (a free one, the default) to 65535; undefined for anything else. */
+function portOf(text: string | undefined): number | undefined {
+  if (text === undefined) return 0;
+  const n = Number(text);
+  return /^\d{1,5}$/.test(text) && n <= 65535 ? n : undefined;
 }
 
 function limitOf(text: string | undefined): number {
