@@ -86,6 +86,14 @@ const Env = z.object({
     .default(2),
 });
 
+/**
+ * The names of the variables `loadConfig` reads and validates, so that a deployment's
+ * environment file can be checked for names Steward would silently ignore.
+ */
+export const CONFIG_VARIABLES: readonly (keyof typeof Env.shape)[] = Object.keys(
+  Env.shape,
+) as (keyof typeof Env.shape)[];
+
 export type Config = {
   databaseUrl: string | undefined;
   dataDir: string;
