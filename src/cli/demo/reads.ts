@@ -29,38 +29,42 @@ function checkNotEnded(run: RunView, want: string): void {
   throw new DemoFailure(`#${run.number} ended ${stateLabel(run.state)}${why}`);
 }
 
-export async function untilState(
+/** Polls run `number` until `reached(state)`; fails at once when it ends anywhere but `want`. */
+function untilRun(
+  ctx: DemoContext,
+  number: number,
+  { want, reached, what }: { want: string; reached: (state: string) => boolean; what: string },
+  update: (detail: string) => void,
+): Promise<RunDetail> {
+  return waitFor(
+    async () => {
+      const detail = await showRun(ctx, number);
+      update(`#${number} ${stateLabel(detail.run.state)}`);
+      checkNotEnded(detail.run, want);
+      return reached(detail.run.state) ? detail : undefined;
+    },
+    { what: `#${number} ${what}`, timeoutMs: ctx.timeoutMs, signal: ctx.signal },
+  );
+}
+
+export function untilState(
   ctx: DemoContext,
   number: number,
   state: string,
   update: (detail: string) => void,
 ): Promise<RunDetail> {
-  return waitFor(
-    async () => {
-      const detail = await showRun(ctx, number);
-      update(`#${number} ${stateLabel(detail.run.state)}`);
-      checkNotEnded(detail.run, state);
-      return detail.run.state === state ? detail : undefined;
-    },
-    { what: `#${number} to be ${stateLabel(state)}`, timeoutMs: ctx.timeoutMs, signal: ctx.signal },
-  );
+  const what = `to be ${stateLabel(state)}`;
+  return untilRun(ctx, number, { want: state, reached: (s) => s === state, what }, update);
 }
 
-export async function untilPast(
+export function untilPast(
   ctx: DemoContext,
   number: number,
   states: ReadonlySet<string>,
   update: (detail: string) => void,
 ): Promise<RunDetail> {
-  return waitFor(
-    async () => {
-      const detail = await showRun(ctx, number);
-      update(`#${number} ${stateLabel(detail.run.state)}`);
-      checkNotEnded(detail.run, 'awaitingApproval');
-      return states.has(detail.run.state) ? undefined : detail;
-    },
-    { what: `#${number} to finish training`, timeoutMs: ctx.timeoutMs, signal: ctx.signal },
-  );
+  const what = 'to finish training';
+  return untilRun(ctx, number, { want: 'awaitingApproval', reached: (s) => !states.has(s), what }, update);
 }
 
 export async function models(ctx: DemoContext): Promise<ModelView[]> {
