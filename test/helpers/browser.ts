@@ -24,11 +24,26 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
 }
 
-/** Saves a full-page screenshot as `test-artifacts/<suite>/<name>.png`; returns its path. */
-export async function screenshot(page: Page, suite: string, name: string): Promise<string> {
+/** The README's pictures: browser tests write them when `STEWARD_SCREENSHOTS=1`. */
+export const DOC_IMAGES = fileURLToPath(new URL('../../docs/images/', import.meta.url));
+
+/**
+ * Saves a full-page screenshot as `test-artifacts/<suite>/<name>.png` and returns its path.
+ * With `docs`, and `STEWARD_SCREENSHOTS=1` set, it is also written as `docs/images/<docs>.png`.
+ */
+export async function screenshot(
+  page: Page,
+  suite: string,
+  name: string,
+  { docs }: { docs?: string } = {},
+): Promise<string> {
   const file = path.join(ARTIFACTS, suite, `${name}.png`);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   await page.screenshot({ path: file, fullPage: true });
+  if (docs && process.env.STEWARD_SCREENSHOTS === '1') {
+    fs.mkdirSync(DOC_IMAGES, { recursive: true });
+    fs.copyFileSync(file, path.join(DOC_IMAGES, `${docs}.png`));
+  }
   return file;
 }
 
