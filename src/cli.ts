@@ -36,7 +36,7 @@ Usage:
   steward run <pipeline> [k=v ...]       start a run; prints #N   [--wait] [--json]
   steward runs                           list runs   [--pipeline P] [--state S] [--limit N] [--json]
   steward show <run>                     a run: checks, metrics, production, timeline   [--json]
-  steward approve <run>                  approve a run awaiting approval
+  steward approve <run>                  approve a run awaiting approval   [--wait: until it is deployed]
   steward reject <run> [--reason text]   reject it
   steward cancel <run> [--reason text]   cancel a run that has not finished
   steward intent "<text>"                what Steward understands from a sentence, as JSON
@@ -217,7 +217,7 @@ export async function main(
       const number = parseRunNumber(args[0]);
       if (!number) return usage(io, `${command} needs a run number: steward ${command} 12`);
       if (number > MAX_RUN_NUMBER) return fail(io, noSuchRunNumber(args[0] ?? ''));
-      return withAccess(async (service) => {
+      return withAccess(async (service, app) => {
         const result = await service.act({
           run: { number },
           action: command,
@@ -225,6 +225,10 @@ export async function main(
           ...(values.reason ? { reason: values.reason } : {}),
         });
         const note = result.status === 'duplicate' ? ' (already applied)' : '';
+        // --wait follows an approved run through its deployment, as `run --wait` follows one to the gate.
+        if (values.wait && command === 'approve' && !isFinal(result.run.state)) {
+          return follow(service, app, result.run, `approved${note}`);
+        }
         io.out(`#${number} ${stateLabel(result.run.state)}${note}`);
         return 0;
       });
@@ -280,7 +284,12 @@ export async function main(
 
   /** Runs `fn` with the Access of the CLI's credential: over HTTP to a server, or on the database. */
   /** What `run` prints for a started run: its number, or with --wait the state it ends in. */
-  async function follow(service: Access, app: App | undefined, run: RunView): Promise<number> {
+  async function follow(
+    service: Access,
+    app: App | undefined,
+    run: RunView,
+    did = 'started',
+  ): Promise<number> {
     if (!values.wait) {
       io.out(values.json ? JSON.stringify(run) : `#${run.number} ${run.pipeline} ${stateLabel(run.state)}`);
       // On the embedded database only this process could run it now: say when it will move.
@@ -291,7 +300,7 @@ export async function main(
     }
     const mode = waitMode(app);
     io.err(
-      `#${run.number} ${run.pipeline} started; waiting…${mode === 'follow' && app ? ' (the workers on this PostgreSQL run it: `steward start` or `steward worker`)' : ''}`,
+      `#${run.number} ${run.pipeline} ${did}; waiting…${mode === 'follow' && app ? ' (the workers on this PostgreSQL run it: `steward start` or `steward worker`)' : ''}`,
     );
     // Nothing else serves an embedded database: this process runs its own run's stages, and no one else's.
     if (app && mode === 'work') app.worker.start({ onlyRun: run.id });
