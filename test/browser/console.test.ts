@@ -68,10 +68,11 @@ describe.runIf(browserAvailable())('the console in Chromium', () => {
     const firstText = await root.innerText();
     // The run message changes in place as stages finish, without a reload.
     await expect.poll(() => root.innerText(), { timeout: 60_000 }).not.toBe(firstText);
-    await screenshot(page, SUITE, '1-run-progress');
+    await screenshot(page, SUITE, '1-run-progress', { docs: 'console' });
 
     await approvalCard().waitFor({ timeout: 120_000 });
     await screenshot(page, SUITE, '2-approval-card');
+    await screenshot(page, SUITE, '2-approval-card-only', { docs: 'approval-card', element: approvalCard() });
 
     // The requester's own click: refused privately, with Slack's explanation; nothing changes.
     await approvalCard().locator('[data-action-id="run.approve"]').click();

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 
 /** Debian's Chromium; `.ci/run` installs the `chromium` package when it is missing. */
 export const CHROMIUM = process.env.STEWARD_CHROMIUM ?? '/usr/bin/chromium';
@@ -28,18 +28,20 @@ export async function launchBrowser(): Promise<Browser> {
 export const DOC_IMAGES = fileURLToPath(new URL('../../docs/images/', import.meta.url));
 
 /**
- * Saves a full-page screenshot as `test-artifacts/<suite>/<name>.png` and returns its path.
- * With `docs`, and `STEWARD_SCREENSHOTS=1` set, it is also written as `docs/images/<docs>.png`.
+ * Saves a full-page screenshot as `test-artifacts/<suite>/<name>.png` and returns its path;
+ * with `element`, only that element (a message card, say). With `docs`, and
+ * `STEWARD_SCREENSHOTS=1` set, it is also written as `docs/images/<docs>.png`.
  */
 export async function screenshot(
   page: Page,
   suite: string,
   name: string,
-  { docs }: { docs?: string } = {},
+  { docs, element }: { docs?: string; element?: Locator } = {},
 ): Promise<string> {
   const file = path.join(ARTIFACTS, suite, `${name}.png`);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  await page.screenshot({ path: file, fullPage: true });
+  if (element) await element.screenshot({ path: file });
+  else await page.screenshot({ path: file, fullPage: true });
   if (docs && process.env.STEWARD_SCREENSHOTS === '1') {
     fs.mkdirSync(DOC_IMAGES, { recursive: true });
     fs.copyFileSync(file, path.join(DOC_IMAGES, `${docs}.png`));
