@@ -92,6 +92,19 @@ describe('README.md', () => {
     expect(CONFIG_VARIABLES.filter((name) => !documented.has(name))).toEqual([]);
   });
 
+  it('links only to headings it has', () => {
+    // GitHub's anchors: the heading in lower case, punctuation dropped, spaces as dashes.
+    const slug = (heading: string) =>
+      heading
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N} _-]/gu, '')
+        .replaceAll(' ', '-');
+    const anchors = new Set([...README.matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1] ?? '')));
+    const links = [...README.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1] ?? '');
+    expect(links.length).toBeGreaterThan(0);
+    expect(links.filter((link) => !anchors.has(link))).toEqual([]);
+  });
+
   // The quick start runs on the embedded database whatever DATABASE_URL says, so the
   // PostgreSQL leg of the suite would only repeat it.
   describe.runIf(!process.env.DATABASE_URL)('the quick start, pasted in order beside `steward start`', () => {
