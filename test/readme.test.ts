@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES } from '../src/config.ts';
+import { parseSpec } from '../src/stages/catalog.ts';
 import { pipelineJsonSchema } from '../src/stages/spec.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -78,6 +79,14 @@ describe('README.md', () => {
     expect(paths.filter((p) => !documented.has(p))).toEqual([]);
     // And nothing in the table that the spec does not have.
     expect([...documented].filter((p) => !paths.includes(p))).toEqual([]);
+  });
+
+  it('shows a spec that Steward accepts', () => {
+    const examples = [...section('Pipeline specs').matchAll(/```yaml\n([\s\S]*?)```/g)].map(
+      (m) => m[1] ?? '',
+    );
+    expect(examples.length).toBeGreaterThan(0);
+    for (const example of examples) expect(parseSpec(example, 'README.md').name).toBe('churn');
   });
 
   it('reads its spec reference from the schema `steward pipeline schema` prints', () => {
