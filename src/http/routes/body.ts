@@ -21,8 +21,14 @@ function checked<T>(schema: z.ZodType<T>, value: unknown): T {
   return result.data;
 }
 
-/** The `Idempotency-Key` header, scoped to HTTP, when the caller sent one. */
+/**
+ * A key the caller chose (the `Idempotency-Key` header, `steward run --key`), kept apart
+ * from the keys Steward makes for chat requests and its own retrains.
+ */
+export const callerKey = (key: string): string => `http:${key}`;
+
+/** The `Idempotency-Key` header, as a caller's key, when the caller sent one. */
 export function idempotencyKeyOf(req: Request): string | undefined {
   const key = req.headers['idempotency-key'];
-  return typeof key === 'string' && key ? `http:${key}` : undefined;
+  return typeof key === 'string' && key ? callerKey(key) : undefined;
 }
