@@ -131,8 +131,10 @@ export async function main(
    * `--key`: over HTTP it is the request's Idempotency-Key; on the database it is stored
    * as the server would store that header, so both ways find the same run.
    */
-  const requestKey = (app: App | undefined) =>
-    values.key ? { requestKey: app ? callerKey(values.key) : values.key } : {};
+  const requestKey = async (access: Access, app: App | undefined) => {
+    if (!values.key) return {};
+    return { requestKey: app ? callerKey((await access.whoami()).user, values.key) : values.key };
+  };
 
   switch (command) {
     case 'start':
@@ -154,7 +156,7 @@ export async function main(
         return fail(io, error);
       }
       return withAccess(async (service, app) => {
-        const { run } = await service.start({ pipeline, params, ...as, ...requestKey(app) });
+        const { run } = await service.start({ pipeline, params, ...as, ...(await requestKey(service, app)) });
         return follow(service, app, run);
       });
     }
@@ -165,7 +167,7 @@ export async function main(
         return usage(io, 'deploy needs a pipeline and a version: steward deploy churn v3');
       return withAccess(async (service, app) =>
         reportDeployment(
-          await service.deploy({ pipeline, version, ...as, ...requestKey(app) }),
+          await service.deploy({ pipeline, version, ...as, ...(await requestKey(service, app)) }),
           service,
           app,
         ),
@@ -183,7 +185,7 @@ export async function main(
             pipeline,
             ...(version !== undefined ? { version } : {}),
             ...as,
-            ...requestKey(app),
+            ...(await requestKey(service, app)),
           }),
           service,
           app,

@@ -517,24 +517,24 @@ export function createRunEngine({
 }
 
 /**
- * A request key names one request: sent again with the same request it finds that run; with
- * another (another pipeline, kind, params or requester) it is refused, so nobody is handed a
- * run they did not ask for, and a key reused by mistake is not taken for a retry.
+ * A request key names one request: sent again with the same request (by whoever: two
+ * people pressing one alert's [Retrain now] share its key) it finds that run; with another
+ * pipeline, kind or params it is refused, so a key reused by mistake is not taken for a retry.
  */
 function refuseOtherRequest(
-  existing: { number: number; pipeline: string; kind: string; requestedBy: string; params: unknown },
-  request: { requestKey?: string; pipeline: string; kind: string; params: unknown; requestedBy: string },
+  existing: { number: number; pipeline: string; kind: string; params: unknown },
+  request: { requestKey?: string; pipeline: string; kind: string; params: unknown },
 ): void {
   const differences = [
     existing.pipeline !== request.pipeline ? `pipeline ${existing.pipeline}` : '',
     existing.kind !== request.kind ? `a ${existing.kind} run` : '',
-    existing.requestedBy !== request.requestedBy ? 'another requester' : '',
     canonicalJson(existing.params) !== canonicalJson(request.params)
       ? `params ${canonicalJson(existing.params)}`
       : '',
   ].filter(Boolean);
   if (differences.length === 0) return;
-  const key = request.requestKey?.replace(/^http:/, '');
+  // A caller's key as they sent it, without the scope `callerKey` gave it.
+  const key = request.requestKey?.replace(/^http:[^:]*:/, '');
   throw new StewardError(
     'KEY_REUSED',
     `the idempotency key ${JSON.stringify(key)} was already used for run #${existing.number} ` +

@@ -1,6 +1,7 @@
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import { StewardError } from '../../errors.ts';
+import { principalOf } from '../auth.ts';
 
 /** The request body checked against `schema`; every problem is named with its field. */
 export function bodyOf<T>(schema: z.ZodType<T>, req: Request): T {
@@ -23,12 +24,13 @@ function checked<T>(schema: z.ZodType<T>, value: unknown): T {
 
 /**
  * A key the caller chose (the `Idempotency-Key` header, `steward run --key`), kept apart
- * from the keys Steward makes for chat requests and its own retrains.
+ * from the keys Steward makes for chat requests and its own retrains, and scoped to the
+ * credential's user: one person's key never finds another person's run or event.
  */
-export const callerKey = (key: string): string => `http:${key}`;
+export const callerKey = (user: string, key: string): string => `http:${encodeURIComponent(user)}:${key}`;
 
-/** The `Idempotency-Key` header, as a caller's key, when the caller sent one. */
-export function idempotencyKeyOf(req: Request): string | undefined {
+/** The `Idempotency-Key` header, as the credential's user's key, when the caller sent one. */
+export function idempotencyKeyOf(req: Request, res: Response): string | undefined {
   const key = req.headers['idempotency-key'];
-  return typeof key === 'string' && key ? callerKey(key) : undefined;
+  return typeof key === 'string' && key ? callerKey(principalOf(res).user, key) : undefined;
 }
