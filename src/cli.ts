@@ -15,6 +15,7 @@ import { grantRole } from './db/runs-repo.ts';
 import { isStewardError, StewardError } from './errors.ts';
 import { createHttpAccess } from './http/client.ts';
 import { readLocalSecret, secretPath } from './http/local-secret.ts';
+import { callerKey } from './http/routes/body.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createDirectoryCatalog, parseSpec } from './stages/catalog.ts';
 import { pipelineJsonSchema } from './stages/spec.ts';
@@ -34,6 +35,7 @@ Usage:
   steward demo                           play the whole loop on a throwaway embedded database, then a summary
                                          [--open: keep it running, print the console's URL] [--port N: default a free one]
   steward run <pipeline> [k=v ...]       start a run; prints #N   [--wait] [--json]
+                                         [--key K: the same key again finds that run instead of starting another]
   steward runs                           list runs   [--pipeline P] [--state S] [--limit N] [--json]
   steward show <run>                     a run: checks, metrics, production, timeline   [--json]
   steward approve <run>                  approve a run awaiting approval   [--wait: until it is deployed]
@@ -41,8 +43,8 @@ Usage:
   steward cancel <run> [--reason text]   cancel a run that has not finished
   steward intent "<text>"                what Steward understands from a sentence, as JSON
   steward models [pipeline]              model versions and the share of traffic each serves   [--json]
-  steward deploy <pipeline> v<N>         put a version in production (the spec's strategy), through approval   [--wait]
-  steward rollback <pipeline>            undo the last change of production   [--to v<N>] [--wait]
+  steward deploy <pipeline> v<N>         put a version in production (the spec's strategy), through approval   [--wait] [--key K]
+  steward rollback <pipeline>            undo the last change of production   [--to v<N>] [--wait] [--key K]
   steward promote <pipeline>             finish a canary or shadow deployment (approver)
   steward history <pipeline>             which version served when, who approved, what it replaced   [--json]
   ${DRIFT_USAGE}
@@ -93,6 +95,7 @@ export async function main(
       hours: { type: 'string' },
       open: { type: 'boolean' },
       port: { type: 'string' },
+      key: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },
@@ -121,6 +124,17 @@ export async function main(
   const config = loadConfig(env);
   const log = createLogger({ level: config.logLevel });
   const as = values.as ? { as: values.as } : {};
+  if (values.key !== undefined && !values.key.trim()) {
+    return usage(io, '--key takes a non-empty key, such as ci:churn:<commit>');
+  }
+  /**
+   * `--key`: over HTTP it is the request's Idempotency-Key; on the database it is stored
+   * as the server would store that header, so both ways find the same run.
+   */
+  const requestKey = async (access: Access, app: App | undefined) => {
+    if (!values.key) return {};
+    return { requestKey: app ? callerKey((await access.whoami()).user, values.key) : values.key };
+  };
 
   switch (command) {
     case 'start':
@@ -142,7 +156,7 @@ export async function main(
         return fail(io, error);
       }
       return withAccess(async (service, app) => {
-        const { run } = await service.start({ pipeline, params, ...as });
+        const { run } = await service.start({ pipeline, params, ...as, ...(await requestKey(service, app)) });
         return follow(service, app, run);
       });
     }
@@ -152,7 +166,11 @@ export async function main(
       if (!pipeline || version === undefined)
         return usage(io, 'deploy needs a pipeline and a version: steward deploy churn v3');
       return withAccess(async (service, app) =>
-        reportDeployment(await service.deploy({ pipeline, version, ...as }), service, app),
+        reportDeployment(
+          await service.deploy({ pipeline, version, ...as, ...(await requestKey(service, app)) }),
+          service,
+          app,
+        ),
       );
     }
     case 'rollback': {
@@ -163,7 +181,12 @@ export async function main(
       }
       return withAccess(async (service, app) =>
         reportDeployment(
-          await service.rollback({ pipeline, ...(version !== undefined ? { version } : {}), ...as }),
+          await service.rollback({
+            pipeline,
+            ...(version !== undefined ? { version } : {}),
+            ...as,
+            ...(await requestKey(service, app)),
+          }),
           service,
           app,
         ),

@@ -138,7 +138,7 @@ export type Config = {
 
 /** Reads and validates the environment. Throws CONFIG_INVALID naming every wrong variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = Env.safeParse(env);
+  const parsed = Env.safeParse(withoutBlanks(env));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new StewardError('CONFIG_INVALID', `invalid environment:\n${lines.join('\n')}`);
@@ -182,6 +182,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: Math.round(e.STEWARD_SHUTDOWN_GRACE_SECONDS * 1000),
     concurrency: e.STEWARD_CONCURRENCY,
   };
+}
+
+/**
+ * Steward's variables that are set to something: one set to nothing (`PORT=` in an env
+ * file, `export HOST=`) counts as unset and takes its default, rather than being read as
+ * `0` or as an empty path.
+ */
+function withoutBlanks(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    CONFIG_VARIABLES.flatMap((name) => (env[name]?.trim() ? [[name, env[name]]] : [])),
+  );
 }
 
 /** Whether `host` is a loopback address: only this machine can reach a server bound to it. */

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'FORBIDDEN' // the actor's role does not allow the action: nothing changed
   | 'CONFLICT' // a concurrent writer won; safe to retry
   | 'BAD_REQUEST' // a request body or argument is malformed
+  | 'KEY_REUSED' // an idempotency key sent again with a different request: use a new key
   | 'UNAUTHORIZED' // missing or wrong credential
   | 'NOT_FOUND' // no such route, token or other thing (runs and pipelines have their own codes)
   | 'TOO_LARGE' // a request body is larger than allowed
@@ -57,6 +58,8 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'CONFLICT':
     case 'DATA_DIR_LOCKED':
       return 409;
+    case 'KEY_REUSED':
+      return 422;
     case 'BAD_REQUEST':
     case 'PIPELINE_INVALID':
     case 'CONFIG_INVALID':

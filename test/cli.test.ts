@@ -60,6 +60,27 @@ describe('steward CLI without a server', () => {
     expect((await cli(['show', '1'], env)).out).toContain('rejected by bob: not today');
   });
 
+  it('with --key, finds the run that key started instead of starting another, and refuses it for another request', async () => {
+    const first = await cli(['run', 'demo', '--key', 'ci:demo:abc'], env);
+    expect(first).toMatchObject({ code: 0, out: expect.stringMatching(/^#(\d+) demo queued\n$/) });
+    expect(await cli(['run', 'demo', '--key', 'ci:demo:abc'], env)).toMatchObject({
+      code: 0,
+      out: first.out,
+    });
+    const number = first.out.match(/#(\d+)/)?.[1];
+    expect(await cli(['run', 'demo', 'max_iter=5', '--key', 'ci:demo:abc'], env)).toMatchObject({
+      code: 1,
+      err: expect.stringContaining(
+        `the idempotency key "ci:demo:abc" was already used for run #${number} (params {}); send this request with a new key`,
+      ),
+    });
+    expect(await cli(['run', 'demo', '--key', ' '], env)).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--key takes a non-empty key'),
+    });
+    expect((await cli(['cancel', String(number)], env)).code).toBe(0);
+  });
+
   it('says what is wrong with a command', async () => {
     expect(await cli(['show', 'x'], env)).toMatchObject({
       code: 2,

@@ -38,6 +38,26 @@ describe('configuration', () => {
       admins: ['U01', 'U02', 'U03'],
     });
   });
+
+  it('gives a variable set to nothing its default: `PORT=` is 3000, not a random port', () => {
+    const blank = loadConfig({
+      PORT: '',
+      STEWARD_METRICS_PORT: ' ',
+      STEWARD_LEASE_SECONDS: '',
+      STEWARD_CONCURRENCY: '',
+      HOST: '',
+      STEWARD_DATA_DIR: '',
+    });
+    expect(blank).toMatchObject({
+      port: 3000,
+      metricsPort: 9464,
+      leaseMs: 30_000,
+      concurrency: 2,
+      host: '127.0.0.1',
+      dataDir: path.resolve('.steward'),
+    });
+    expect(loadConfig({ PORT: '0' }).port).toBe(0); // 0 still asks for a free port
+  });
 });
 
 describe('data dir lock', () => {

@@ -261,6 +261,18 @@ describe.each(backends())('run engine on %s', (backend) => {
     expect(b).toMatchObject({ created: false, run: { number: a.run.number } });
   });
 
+  it('refuses a request key sent again with another request', async () => {
+    const a = await h.engine.createRun({ pipeline: 'demo', requestedBy: 'alice', requestKey: 'req-2' });
+    const again = (request: { pipeline: string; requestedBy: string }) =>
+      h.engine.createRun({ ...request, requestKey: 'req-2' });
+    await expect(again({ pipeline: 'once', requestedBy: 'alice' })).rejects.toMatchObject({
+      code: 'KEY_REUSED',
+      message: `the idempotency key "req-2" was already used for run #${a.run.number} (pipeline demo); send this request with a new key`,
+    });
+    // Steward's own keys name a request whoever sends it (one alert's [Retrain now] pressed by two people).
+    expect((await again({ pipeline: 'demo', requestedBy: 'bob' })).run.number).toBe(a.run.number);
+  });
+
   it('loses no update when many connections send events to one run at once', async () => {
     const { run } = await h.engine.createRun({ pipeline: 'demo', requestedBy: 'alice' });
     const system = { actor: 'steward', run: { id: run.id } };

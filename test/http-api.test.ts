@@ -68,20 +68,32 @@ describe.each(backends())('REST API on %s', (backend) => {
     expect(await bob.pipelines()).toEqual(['demo']);
   });
 
-  it('creates one run per Idempotency-Key', async () => {
-    const post = () =>
+  it('creates one run per Idempotency-Key and person, and refuses the key for another request', async () => {
+    const post = (user: string, params: Record<string, string> = {}) =>
       api.call('/api/runs', {
         method: 'POST',
-        user: 'alice',
-        json: { pipeline: 'demo' },
+        user,
+        json: { pipeline: 'demo', params },
         headers: { 'idempotency-key': 'ci-build-42' },
       });
-    const a = await post();
-    const b = await post();
+    const numberOf = async (res: Response) => ((await res.json()) as { run: { number: number } }).run.number;
+    const a = await post('alice');
+    const b = await post('alice');
     expect([a.status, b.status]).toEqual([201, 200]);
-    expect(((await b.json()) as { run: { number: number } }).run.number).toBe(
-      ((await a.json()) as { run: { number: number } }).run.number,
-    );
+    const number = await numberOf(a);
+    expect(await numberOf(b)).toBe(number);
+    // Someone else's key is theirs: bob's request is not answered with alice's run.
+    const bob = await post('bob');
+    expect(bob.status).toBe(201);
+    expect(await numberOf(bob)).not.toBe(number);
+    const other = await post('alice', { max_iter: '3' });
+    expect(other.status).toBe(422);
+    expect(await other.json()).toEqual({
+      error: {
+        code: 'KEY_REUSED',
+        message: `the idempotency key "ci-build-42" was already used for run #${number} (params {}); send this request with a new key`,
+      },
+    });
   });
 
   it('explains bad requests', async () => {

@@ -408,7 +408,10 @@ export function createRunEngine({
           submitted = undefined;
           if (request.requestKey) {
             const existing = await findRunByRequestKey(tx, request.requestKey);
-            if (existing) return { run: toView(existing), created: false };
+            if (existing) {
+              refuseOtherRequest(existing, { ...request, pipeline: spec.name, kind, params });
+              return { run: toView(existing), created: false };
+            }
             await testHooks?.afterRequestKeyLookup?.();
           }
           const role = await roleOn(tx, request.requestedBy, spec.name);
@@ -511,6 +514,41 @@ export function createRunEngine({
       return result;
     },
   };
+}
+
+/**
+ * A request key names one request: sent again with the same request (by whoever: two
+ * people pressing one alert's [Retrain now] share its key) it finds that run; with another
+ * pipeline, kind or params it is refused, so a key reused by mistake is not taken for a retry.
+ */
+function refuseOtherRequest(
+  existing: { number: number; pipeline: string; kind: string; params: unknown },
+  request: { requestKey?: string; pipeline: string; kind: string; params: unknown },
+): void {
+  const differences = [
+    existing.pipeline !== request.pipeline ? `pipeline ${existing.pipeline}` : '',
+    existing.kind !== request.kind ? `a ${existing.kind} run` : '',
+    canonicalJson(existing.params) !== canonicalJson(request.params)
+      ? `params ${canonicalJson(existing.params)}`
+      : '',
+  ].filter(Boolean);
+  if (differences.length === 0) return;
+  // A caller's key as they sent it, without the scope `callerKey` gave it.
+  const key = request.requestKey?.replace(/^http:[^:]*:/, '');
+  throw new StewardError(
+    'KEY_REUSED',
+    `the idempotency key ${JSON.stringify(key)} was already used for run #${existing.number} ` +
+      `(${differences.join(', ')}); send this request with a new key`,
+  );
+}
+
+/** JSON with object keys sorted, so `{a,b}` and `{b,a}` compare equal. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value ?? {}, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
 }
 
 /** A unique-key violation of `constraint`, however deep drizzle wrapped the driver's error. */

@@ -1,6 +1,7 @@
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import { StewardError } from '../../errors.ts';
+import { principalOf } from '../auth.ts';
 
 /** The request body checked against `schema`; every problem is named with its field. */
 export function bodyOf<T>(schema: z.ZodType<T>, req: Request): T {
@@ -21,8 +22,15 @@ function checked<T>(schema: z.ZodType<T>, value: unknown): T {
   return result.data;
 }
 
-/** The `Idempotency-Key` header, scoped to HTTP, when the caller sent one. */
-export function idempotencyKeyOf(req: Request): string | undefined {
+/**
+ * A key the caller chose (the `Idempotency-Key` header, `steward run --key`), kept apart
+ * from the keys Steward makes for chat requests and its own retrains, and scoped to the
+ * credential's user: one person's key never finds another person's run or event.
+ */
+export const callerKey = (user: string, key: string): string => `http:${encodeURIComponent(user)}:${key}`;
+
+/** The `Idempotency-Key` header, as the credential's user's key, when the caller sent one. */
+export function idempotencyKeyOf(req: Request, res: Response): string | undefined {
   const key = req.headers['idempotency-key'];
-  return typeof key === 'string' && key ? `http:${key}` : undefined;
+  return typeof key === 'string' && key ? callerKey(principalOf(res).user, key) : undefined;
 }

@@ -29,7 +29,7 @@ export function deploymentRoutes(accessOf: (res: Response) => Access): Router {
   const router = Router();
   router.post('/pipelines/:name/deploy', async (req, res) => {
     const { version, as } = bodyOf(DeployBody, req);
-    const key = idempotencyKeyOf(req);
+    const key = idempotencyKeyOf(req, res);
     const result = await accessOf(res).deploy({
       pipeline: req.params.name,
       version,
@@ -40,7 +40,7 @@ export function deploymentRoutes(accessOf: (res: Response) => Access): Router {
   });
   router.post('/pipelines/:name/rollback', async (req, res) => {
     const { version, as } = bodyOf(RollbackBody, req);
-    const key = idempotencyKeyOf(req);
+    const key = idempotencyKeyOf(req, res);
     const result = await accessOf(res).rollback({
       pipeline: req.params.name,
       ...(version !== undefined ? { version } : {}),

@@ -40,7 +40,7 @@ export function runRoutes(accessOf: (res: Response) => Access): Router {
   });
   router.post('/runs', async (req, res) => {
     const body = bodyOf(StartBody, req);
-    const key = idempotencyKeyOf(req);
+    const key = idempotencyKeyOf(req, res);
     const result = await accessOf(res).start({
       pipeline: body.pipeline,
       params: body.params,
@@ -56,7 +56,7 @@ export function runRoutes(accessOf: (res: Response) => Access): Router {
     const action = req.params.action;
     if (action !== 'approve' && action !== 'reject' && action !== 'cancel') return next();
     const body = bodyOf(ActBody, req);
-    const key = idempotencyKeyOf(req);
+    const key = idempotencyKeyOf(req, res);
     res.json(
       await accessOf(res).act({
         run: { number: runNumberOf(req.params.n) },
