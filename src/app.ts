@@ -7,6 +7,7 @@ import { createLlmIntentParser, type IntentParser, rulesIntentParser } from './b
 import { createConsole } from './bot/console/console.ts';
 import { createNotifier } from './bot/notifier.ts';
 import { createSlackBot } from './bot/slack/app.ts';
+import { pageLinks } from './bot/views/links.ts';
 import type { Config } from './config.ts';
 import { type Database, migrateDatabase, openDatabase } from './db/client.ts';
 import { grantRole } from './db/runs-repo.ts';
@@ -161,14 +162,22 @@ export async function openApp(options: AppOptions): Promise<App> {
     : undefined;
   const chatConsole =
     config.console === 'off' ? undefined : createConsole({ ...core('console'), mode: config.console });
+  const linksOf = (chat: ChatPort) => pageLinks(chat.surface, config.publicUrl);
   const notifierOf = (chat: ChatPort) =>
-    createNotifier({ database, service, chat, log: log.child({ part: 'notify', surface: chat.surface }) });
+    createNotifier({
+      database,
+      service,
+      chat,
+      log: log.child({ part: 'notify', surface: chat.surface }),
+      links: linksOf(chat),
+    });
   const alertNotifierOf = (chat: ChatPort) =>
     createAlertNotifier({
       database,
       monitoring,
       chat,
       log: log.child({ part: 'alerts', surface: chat.surface }),
+      links: linksOf(chat),
     });
   const worker = createStageWorker({
     database,

@@ -8,6 +8,7 @@ import { createLlmIntentParser, type IntentParser, rulesIntentParser } from '../
 import { createNotifier } from '../src/bot/notifier.ts';
 import { createSlackBot } from '../src/bot/slack/app.ts';
 import { createSlackChat, createSlackProblems, webClientOptions } from '../src/bot/slack/chat.ts';
+import { DETAILS_LINK_ACTION } from '../src/bot/views/links.ts';
 import { findRun, grantRole, listRuns, stageAttemptsOf } from '../src/db/runs-repo.ts';
 import { chatInbox } from '../src/db/schema.ts';
 import { createHealthCheck } from '../src/http/health.ts';
@@ -172,6 +173,11 @@ describe.each(backends())('Slack bot on %s', (backend) => {
     );
     return { number, card };
   }
+
+  it('acknowledges a click on a [Details] link, which opens its page in the browser', async () => {
+    const res = await send(blockAction(DETAILS_LINK_ACTION, '', { actionTs: '1700000099.000001' }));
+    expect(res.status).toBe(200);
+  });
 
   it('runs from /mlops, shows the approval card, and deploys once on a doubly delivered Approve', async () => {
     const { number, card } = await runToGate();

@@ -9,10 +9,10 @@ import {
 } from '../db/drift-repo.ts';
 import type { Logger } from '../log.ts';
 import { renderPng } from '../stages/charts/render.ts';
-import { driftHistogramsChart, MAX_DRIFT_PANELS } from '../stages/charts/specs.ts';
-import { type Monitoring, type MonitorReport, reportView, severity } from '../workflows/monitoring.ts';
+import { type Monitoring, type MonitorReport, reportView } from '../workflows/monitoring.ts';
 import { type ChatPort, ChatRefused, type MessageRef } from './chat.ts';
-import { alertNote, alertPage, statisticLine } from './views/drift-alert.ts';
+import { alertNote, alertPage, driftChart } from './views/drift-alert.ts';
+import { modelPath, type PageLinks } from './views/links.ts';
 
 const PAGES = new Set(['fired', 'repeated', 'worsened']);
 
@@ -28,11 +28,14 @@ export function createAlertNotifier({
   monitoring,
   chat,
   log,
+  links = () => undefined,
 }: {
   database: Database;
   monitoring: Pick<Monitoring, 'alert'>;
   chat: ChatPort;
   log: Logger;
+  /** How this surface links to the model page. @default no links */
+  links?: PageLinks;
 }): (alertId: string) => Promise<void> {
   const { surface } = chat;
   const db = database.db;
@@ -53,12 +56,14 @@ export function createAlertNotifier({
     };
     const pages = events.filter((e) => PAGES.has(e.type));
     const newest = pages.at(-1);
+    const details = links(modelPath(alert.pipeline));
     const pageMessage = async (event: AlertEventRow) =>
       alertPage({
         alert,
         event,
         report: await reportOf(event),
         latest: event === newest,
+        ...(details ? { details } : {}),
       });
 
     async function record(purpose: string, ref: MessageRef): Promise<void> {
@@ -117,28 +122,18 @@ export function createAlertNotifier({
 
     async function uploadChart(event: AlertEventRow, at: MessageRef, purpose: string): Promise<void> {
       const report = await reportOf(event);
-      const columns = (report?.drift.columns ?? [])
-        .filter((c) => c.drifted && c.histogram.labels.length > 0)
-        .sort((a, b) => severity(b) - severity(a))
-        .slice(0, MAX_DRIFT_PANELS);
-      if (columns.length === 0) return;
+      let chart: ReturnType<typeof driftChart>;
       let png: Buffer;
       try {
-        const spec = driftHistogramsChart(
-          columns.map((c) => ({
-            title: `${c.column}: ${statisticLine(c)}`,
-            labels: c.histogram.labels,
-            reference: c.histogram.reference,
-            current: c.histogram.current,
-          })),
-          `${alert.pipeline} v${alert.version}: training data vs now`,
-        );
-        ({ png } = await renderPng(spec));
+        chart = report && driftChart(report, `${alert.pipeline} v${alert.version}: training data vs now`);
+        if (!chart) return;
+        ({ png } = await renderPng(chart.spec));
       } catch (error) {
         // A chart is a picture of the report, not the report: the page stands without it.
         log.warn('drift chart not drawn', { alert: alert.number, error: (error as Error).message });
         return;
       }
+      const columns = chart.columns.join(', ');
       let ref: MessageRef;
       try {
         ref = await chat.upload(
@@ -147,8 +142,8 @@ export function createAlertNotifier({
             filename: `drift-${alert.pipeline}-${alert.number}-${event.seq}.png`,
             content: png,
             mimeType: 'image/png',
-            title: `Drift of ${alert.pipeline}: ${columns.map((c) => c.column).join(', ')}`,
-            altText: `Histograms of ${columns.map((c) => c.column).join(', ')} in the training data and in the current window`,
+            title: `Drift of ${alert.pipeline}: ${columns}`,
+            altText: `Histograms of ${columns} in the training data and in the current window`,
           },
           { thread: at.id },
         );

@@ -13,6 +13,7 @@ import type { RunService } from '../workflows/run-service.ts';
 import { type ChatPort, ChatRefused } from './chat.ts';
 import { cardFor } from './views/approval-card.ts';
 import { type ApprovalChart, type ApprovalChartInputs, approvalChart } from './views/approval-chart.ts';
+import { type PageLinks, runPath } from './views/links.ts';
 import { runMessage } from './views/run-message.ts';
 import { stageReport } from './views/stage-report.ts';
 
@@ -38,6 +39,7 @@ export function createNotifier({
   chat,
   log,
   drawChart = approvalChart,
+  links = () => undefined,
 }: {
   database: Database;
   service: RunService;
@@ -45,16 +47,20 @@ export function createNotifier({
   log: Logger;
   /** Draws the approval card's chart; null when there is nothing to draw. @default approvalChart */
   drawChart?: (run: RunView, inputs: ApprovalChartInputs) => Promise<ApprovalChart | null>;
+  /** How this surface links to the run page. @default no links */
+  links?: PageLinks;
 }): (runId: string) => Promise<void> {
   const { surface } = chat;
   return async (runId) => {
     const messages = await chatMessagesOf(database.db, runId, surface);
     const detail = await service.show({ id: runId });
     const { run, timeline } = detail;
+    const url = links(runPath(run.number));
+    const options = { timeline, ...(url ? { details: url } : {}) };
     /** Posts the root message (where it was reserved, else in the pipeline's channel) and records it. */
     async function postRoot(reservedIn: string | undefined): Promise<{ channel: string; ts: string }> {
       const channel = reservedIn ?? (await runChannelOf(database.db, runId));
-      const posted = await chat.post(channel, runMessage(run, { timeline }));
+      const posted = await chat.post(channel, runMessage(run, options));
       const record = { runId, surface, purpose: 'root', channel: posted.channel, ts: posted.id };
       const kept = reservedIn
         ? await setChatMessageTs(database.db, record)
@@ -73,8 +79,7 @@ export function createNotifier({
     const root = reserved?.ts
       ? { channel: reserved.channel, ts: reserved.ts }
       : await postRoot(reserved?.channel);
-    if (reserved?.ts)
-      await chat.update({ channel: root.channel, id: root.ts }, runMessage(run, { timeline }));
+    if (reserved?.ts) await chat.update({ channel: root.channel, id: root.ts }, runMessage(run, options));
     const thread = { thread: root.ts };
 
     const reported = new Set(messages.map((m) => m.purpose));
@@ -95,10 +100,10 @@ export function createNotifier({
     const card = messages.find((m) => m.purpose === 'approval');
     let cardChannel = card?.channel;
     if (card) {
-      await chat.update({ channel: card.channel, id: card.ts }, cardFor(run, { timeline }));
+      await chat.update({ channel: card.channel, id: card.ts }, cardFor(run, options));
     } else if (run.state === 'awaitingApproval') {
       // In the channel, not the thread: approvers should see it without opening the run.
-      const posted = await chat.post(root.channel, cardFor(run, { timeline }));
+      const posted = await chat.post(root.channel, cardFor(run, options));
       await recordChatMessage(database.db, {
         runId,
         surface,

@@ -17,6 +17,7 @@ import { deploymentRoutes } from './routes/deployments.ts';
 import { driftRoutes } from './routes/drift.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
+import { pageRoutes } from './routes/pages.ts';
 import { roleRoutes } from './routes/roles.ts';
 import { runRoutes } from './routes/runs.ts';
 import { servingRoutes } from './routes/serving.ts';
@@ -113,6 +114,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     const { registry } = deps.metrics;
     app.use(metricsRoutes({ registry, auth: deps.metricsAuth ?? 'token', bearerOf: auth.bearerOf }));
   }
+  app.use(pageRoutes({ auth, accessOf, database }));
   app.use(deps.console ? consolePageRoutes({ auth }) : statusRoutes({ auth, accessOf, version }));
   const api = express.Router();
   api.use(jsonOnly, express.json({ limit: MAX_BODY, type: 'application/json' }), auth.authenticate);

@@ -21,6 +21,7 @@ import {
   type ChatRequestKind,
   createChatHandlers,
 } from '../handlers/index.ts';
+import { DETAILS_LINK_ACTION } from '../views/links.ts';
 import { REJECT_CALLBACK_ID } from '../views/reject-modal.ts';
 import { createWorkQueue } from '../work-queue.ts';
 import { createBoltLogger } from './bolt-logger.ts';
@@ -186,6 +187,10 @@ export function createSlackBot(options: SlackBotOptions, deps: SlackBotDeps): Sl
     later('action', request, key);
   };
   for (const id of BUTTON_ACTIONS) app.action<BlockAction<ButtonAction>>(id, onButton);
+  // A [Details] link opens its page in the browser; Slack still reports the click, which needs an ack.
+  app.action(DETAILS_LINK_ACTION, async ({ ack }) => {
+    await ack();
+  });
 
   app.view(REJECT_CALLBACK_ID, async ({ ack, body, view }) => {
     const values: ChatRequest<'view'>['values'] = {};

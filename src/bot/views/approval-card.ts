@@ -31,6 +31,7 @@ import {
   verdict,
 } from './format.ts';
 import { LIMITS, truncate } from './limits.ts';
+import { detailsButton } from './links.ts';
 import { cancellation } from './run-message.ts';
 import { pipelineName, runPurpose } from './run-state.ts';
 import { thresholdLine } from './stage-report.ts';
@@ -171,7 +172,7 @@ function causeBlocks(run: RunView): KnownBlock[] {
 }
 
 /** The card asking approvers to decide `run` (in `awaitingApproval`), with the buttons. */
-export function approvalCard(run: RunView): Message {
+export function approvalCard(run: RunView, options: Pick<DecidedCardOptions, 'details'> = {}): Message {
   const value = runButtonValue(run);
   const so = run.approvals.length
     ? `Approved so far by ${people(run.approvals.map((a) => a.by))}; more approvals are needed.`
@@ -185,6 +186,7 @@ export function approvalCard(run: RunView): Message {
       [
         button({ text: 'Approve', actionId: APPROVE_ACTION, value, style: 'primary' }),
         button({ text: 'Reject', actionId: REJECT_ACTION, value, style: 'danger' }),
+        ...(options.details ? [detailsButton(options.details)] : []),
       ],
       `run.decide.${run.number}`,
     ),
@@ -198,6 +200,8 @@ export function approvalCard(run: RunView): Message {
 export type DecidedCardOptions = {
   /** The run's timeline: names who cancelled (see `runMessage`). */
   timeline?: readonly TimelineEntry[];
+  /** The run page's URL on this surface: a [Details] button links there. */
+  details?: string;
 };
 
 /** The decision line, and the header prefix that goes with it. */
@@ -263,11 +267,16 @@ export function decidedCard(run: RunView, options: DecidedCardOptions = {}): Mes
   const { prefix, line } = decision(run, options);
   return {
     text: `${prefix} #${run.number} ${truncate(run.pipeline, 80)} — ${firstLine(line.replace(/_/g, ''), 300)}`,
-    blocks: [cardHeader(run, prefix), ...evidence(run), section(line)],
+    blocks: [
+      cardHeader(run, prefix),
+      ...evidence(run),
+      section(line),
+      ...(options.details ? [actions([detailsButton(options.details)], `run.details.${run.number}`)] : []),
+    ],
   };
 }
 
 /** The right card for the run's state: with buttons while it awaits a decision, without after. */
 export function cardFor(run: RunView, options: DecidedCardOptions = {}): Message {
-  return run.state === 'awaitingApproval' ? approvalCard(run) : decidedCard(run, options);
+  return run.state === 'awaitingApproval' ? approvalCard(run, options) : decidedCard(run, options);
 }

@@ -6,8 +6,10 @@
  * Every page is redrawn as the alert changes, so no stale button stays pressable.
  */
 import type { KnownBlock, ModalView } from '@slack/types';
+import type { TopLevelSpec } from 'vega-lite';
 import { z } from 'zod';
 import type { AlertEventRow } from '../../db/drift-repo.ts';
+import { driftHistogramsChart, MAX_DRIFT_PANELS } from '../../stages/charts/specs.ts';
 import type { ColumnDrift, DriftTest } from '../../stages/drift/index.ts';
 import { type AlertView, type MonitorReport, severity } from '../../workflows/monitoring.ts';
 import { SYSTEM_ACTOR } from '../../workflows/run-engine.ts';
@@ -23,6 +25,7 @@ import {
   textTable,
 } from './format.ts';
 import { LIMITS, truncate } from './limits.ts';
+import { detailsButton } from './links.ts';
 
 export const RETRAIN_ACTION = 'drift.retrain';
 export const SNOOZE_ACTION = 'drift.snooze';
@@ -66,6 +69,32 @@ export function statisticLine(column: ColumnDrift): string {
   return `${testName(column.test)} ${formatMetric(column.score)} ${relation} ${column.threshold}`;
 }
 
+/**
+ * The chart of a drift report: the most drifted features' histograms, training data against
+ * now, as a vega-lite spec, with the features it shows. Null when no drifted feature has a
+ * histogram to draw. Posted under an alert's page and shown on the model page.
+ */
+export function driftChart(
+  report: MonitorReport,
+  title: string,
+): { spec: TopLevelSpec; columns: string[] } | null {
+  const columns = report.drift.columns
+    .filter((c) => c.drifted && c.histogram.labels.length > 0)
+    .sort((a, b) => severity(b) - severity(a))
+    .slice(0, MAX_DRIFT_PANELS);
+  if (columns.length === 0) return null;
+  const spec = driftHistogramsChart(
+    columns.map((c) => ({
+      title: `${c.column}: ${statisticLine(c)}`,
+      labels: c.histogram.labels,
+      reference: c.histogram.reference,
+      current: c.histogram.current,
+    })),
+    title,
+  );
+  return { spec, columns: columns.map((c) => c.column) };
+}
+
 const formatP = (p: number) => (p === 0 ? '0' : p < 0.0001 ? p.toExponential(1) : p.toFixed(4));
 
 const PAGE_TITLES: Record<string, string> = {
@@ -81,9 +110,11 @@ export type PageInput = {
   report: MonitorReport | null;
   /** Only the newest page of a firing alert has buttons. */
   latest: boolean;
+  /** The model page's URL on this surface: [Details] links there (else it opens the report in a modal). */
+  details?: string;
 };
 
-export function alertPage({ alert, event, report, latest }: PageInput): Message {
+export function alertPage({ alert, event, report, latest, details }: PageInput): Message {
   const title = `${PAGE_TITLES[event.type] ?? 'Drift'} in ${alert.pipeline} v${alert.version}`;
   const drifted = report
     ? report.drift.columns.filter((c) => c.drifted).sort((a, b) => severity(b) - severity(a))
@@ -120,9 +151,11 @@ export function alertPage({ alert, event, report, latest }: PageInput): Message 
         ? []
         : [button({ text: 'Retrain now', actionId: RETRAIN_ACTION, value, style: 'primary' })]),
       ...(isSnoozed(alert) ? [] : [button({ text: 'Snooze 24h', actionId: SNOOZE_ACTION, value })]),
-      button({ text: 'Details', actionId: DETAILS_ACTION, value }),
+      details ? detailsButton(details) : button({ text: 'Details', actionId: DETAILS_ACTION, value }),
     ];
     blocks.push(actions(buttons, `drift-alert-${alert.number}`));
+  } else if (details) {
+    blocks.push(actions([detailsButton(details)], `drift-alert-${alert.number}`));
   }
   const names = drifted
     .slice(0, 3)

@@ -9,7 +9,7 @@ import { stateLabel } from '../../workflows/explain.ts';
 import { STAGE_OF_STATE, STAGES, type StageName } from '../../workflows/pipeline-run.machine.ts';
 import { isFinal, type RunView } from '../../workflows/run-engine.ts';
 import type { TimelineEntry } from '../../workflows/run-service.ts';
-import { context, header, type Message, section } from './blocks.ts';
+import { actions, context, header, type Message, section } from './blocks.ts';
 import { deployOutcome } from './deployment.ts';
 import {
   atTime,
@@ -23,6 +23,7 @@ import {
   progressBar,
 } from './format.ts';
 import { LIMITS, truncate } from './limits.ts';
+import { detailsButton } from './links.ts';
 import { pipelineName, runPurpose, stageTitle, stateEmoji } from './run-state.ts';
 import { stageHeadline } from './stage-report.ts';
 import { readDeploy, readEvaluate } from './summaries.ts';
@@ -41,6 +42,8 @@ export type RunMessageOptions = {
   timeline?: readonly TimelineEntry[];
   /** The slash command to suggest in hints. @default '/mlops' */
   command?: string;
+  /** The run page's URL on this surface: a [Details] button links there. */
+  details?: string;
 };
 
 /** Who cancelled the run, and why, from the last accepted cancel in its timeline. */
@@ -201,5 +204,6 @@ export function runMessage(run: RunView, options: RunMessageOptions = {}): Messa
   const end = outcome(run, options);
   if (end.length) blocks.push(section(end.join('\n')));
   blocks.push(context(`Details: \`${options.command ?? '/mlops'} status ${run.number}\``));
+  if (options.details) blocks.push(actions([detailsButton(options.details)], `run.details.${run.number}`));
   return { text: truncate(fallback(run), LIMITS.sectionText), blocks };
 }

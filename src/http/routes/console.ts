@@ -19,7 +19,7 @@ export const CONSOLE_CSP =
 /** How often an open event stream gets a comment line, so proxies keep it open. */
 const KEEPALIVE_MS = 15_000;
 
-function pageHeaders(res: Response): void {
+export function pageHeaders(res: Response): void {
   res.setHeader('Content-Security-Policy', CONSOLE_CSP);
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Referrer-Policy', 'no-referrer');
