@@ -144,6 +144,13 @@ describe('run and model pages', () => {
     expect(pngHeader(Buffer.from(await chart.arrayBuffer())).width).toBeGreaterThan(300);
   });
 
+  it('are linked from the status page, which stands at / without the console', async () => {
+    const { res, body } = await page('/');
+    expect(res.status).toBe(200);
+    expect(body).toContain('<a href="/runs/2">#2</a>');
+    expect(body).toContain('<a href="/models/demo">demo</a> v1 (production)');
+  });
+
   it('says why a page cannot be shown, as a page: no session, not a number, no such run or model', async () => {
     const signedOut = await page('/runs/1', null);
     expect(signedOut.res.status).toBe(401);

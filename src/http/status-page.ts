@@ -1,8 +1,10 @@
+import { modelPath, runPath } from '../bot/views/links.ts';
 import type { RunView } from '../workflows/run-engine.ts';
 import type { ModelView } from '../workflows/run-service.ts';
-import { escapeHtml } from './pages/layout.ts';
+import { escapeHtml, type Html, html } from './pages/layout.ts';
 
-const cells = (values: string[]) => `<tr>${values.map((v) => `<td>${escapeHtml(v)}</td>`).join('')}</tr>`;
+const cells = (values: (string | Html)[]) => html`<tr>${values.map((v) => html`<td>${v}</td>`)}</tr>`.text;
+const runLink = (n: number) => html`<a href="${runPath(n)}">#${n}</a>`;
 
 /**
  * What a person sees at http://localhost:3000: that Steward is up, its recent runs and its
@@ -18,7 +20,13 @@ export function statusPage({
   version: string;
 }): string {
   const runRows = runs.map((r) =>
-    cells([`#${r.number}`, r.pipeline, r.state, r.requestedBy, r.createdAt.slice(0, 19)]),
+    cells([
+      runLink(r.number),
+      html`<a href="${modelPath(r.pipeline)}">${r.pipeline}</a>`,
+      r.state,
+      r.requestedBy,
+      r.createdAt.slice(0, 19),
+    ]),
   );
   const modelRows = models.map((m) => {
     const metrics = Object.entries(m.metrics)
@@ -27,10 +35,10 @@ export function statusPage({
       .map(([k, v]) => `${k} ${(v as number).toFixed(3)}`)
       .join(', ');
     return cells([
-      `${m.pipeline} v${m.version}${m.production ? ' (production)' : ''}`,
+      html`<a href="${modelPath(m.pipeline)}">${m.pipeline}</a> v${m.version}${m.production ? ' (production)' : ''}`,
       m.modelType,
       metrics,
-      `#${m.run}`,
+      runLink(m.run),
     ]);
   });
   return `<!doctype html>
