@@ -29,7 +29,7 @@ describe.each(backends())('REST API on %s', (backend) => {
     expect(link.headers.get('location')).toBe('/?tab=runs');
     const cookie = link.headers.get('set-cookie') ?? '';
     expect(cookie).toMatch(/^steward_session=[\w-]+;.*HttpOnly/i);
-    expect(cookie).toMatch(/SameSite=Lax/i);
+    expect(cookie).toMatch(/SameSite=Strict/i);
     const page = await fetch(`${api.base}/`, { headers: { cookie: cookie.split(';')[0] ?? '' } });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);

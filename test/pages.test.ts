@@ -155,6 +155,10 @@ describe('run and model pages', () => {
     const signedOut = await page('/runs/1', null);
     expect(signedOut.res.status).toBe(401);
     expect(signedOut.body).toContain('?token=');
+    // Followed from another site (Slack), where the Strict session cookie is not sent: loaded again from here.
+    const linked = await api.call('/runs/1', { headers: { 'sec-fetch-site': 'cross-site' } });
+    expect(linked.status).toBe(200);
+    expect(await linked.text()).toContain('<meta http-equiv="refresh" content="0">');
     for (const [path, status, message] of [
       ['/runs/abc', 400, 'abc is not a run number'],
       ['/runs/0', 400, '0 is not a run number'],

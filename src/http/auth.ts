@@ -103,7 +103,7 @@ export function createAuthenticator({ database, apiToken, localSecret, secureCoo
   }
 
   /**
-   * The start URL (`/?token=…`): a valid token becomes an HttpOnly, SameSite=Lax session
+   * The start URL (`/?token=…`): a valid token becomes an HttpOnly, SameSite=Strict session
    * cookie, and the browser is sent to the same address without the token. False when the
    * request carries no token.
    */
@@ -130,9 +130,7 @@ export function createAuthenticator({ database, apiToken, localSecret, secureCoo
     rest.searchParams.delete('token');
     res.cookie(SESSION_COOKIE, cookie, {
       httpOnly: true,
-      // Lax, not Strict: a [Details] link in Slack is a navigation from another site and must
-      // arrive signed in. Every change still needs the session's CSRF token and our own Origin.
-      sameSite: 'lax',
+      sameSite: 'strict',
       secure: secureCookies,
       path: '/',
       maxAge: SESSION_TTL_MS,

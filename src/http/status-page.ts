@@ -66,3 +66,10 @@ export function signInPage(): string {
 or add <code>?token=</code> and a personal token from <code>steward token create &lt;you&gt;</code> to this address.</p>
 </body></html>`;
 }
+
+/** The answer to a link from another site: the same address again, now from this origin. */
+export function reloadPage(): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0"><title>Steward</title></head>
+<body><p>Opening the page… <a href="">Continue</a> if it does not open.</p></body></html>`;
+}

@@ -30,6 +30,7 @@ describe.runIf(browserAvailable() && !process.env.DATABASE_URL)('the demo in the
   let browser: Browser | undefined;
   let page: Page;
   let errors: string[];
+  let base: string;
 
   afterAll(async () => {
     await browser?.close();
@@ -45,8 +46,9 @@ describe.runIf(browserAvailable() && !process.env.DATABASE_URL)('the demo in the
     );
     const proc = demo;
     await eventually(async () => proc.output().includes('Ctrl-C stops it'), 150_000, 'the demo to finish');
-    const [, base, secretFile] = /Open (\S+)\/\?token=<the contents of (\S+)>/.exec(proc.output()) ?? [];
-    expect(base, proc.output()).toBeDefined();
+    const [, url, secretFile] = /Open (\S+)\/\?token=<the contents of (\S+)>/.exec(proc.output()) ?? [];
+    expect(url, proc.output()).toBeDefined();
+    base = String(url);
     const secret = fs.readFileSync(String(secretFile), 'utf8').trim();
 
     browser = await launchBrowser();
@@ -103,4 +105,19 @@ describe.runIf(browserAvailable() && !process.env.DATABASE_URL)('the demo in the
     await screenshot(page, SUITE, '3-run-page', { docs: 'run-page' });
     expect(errors).toEqual([]);
   }, 60_000);
+
+  it('opens a page linked from another site, as Slack links it, with the session its cookie holds', async () => {
+    // A page of another origin with a link to run #1, as a Slack message is: the session
+    // cookie is SameSite=Strict, so the first request comes without it.
+    await page.route('http://chat.example.test/', (route) =>
+      route.fulfill({ contentType: 'text/html', body: `<a href="${base}/runs/1">Details</a>` }),
+    );
+    await page.goto('http://chat.example.test/');
+    await page.getByRole('link', { name: 'Details' }).click();
+    await page.waitForURL(/\/runs\/1$/);
+    await expect
+      .poll(() => page.locator('h1').textContent(), { timeout: 10_000 })
+      .toMatch(/Run #1 subscriptions: deployed/);
+    expect(await page.locator('#timeline').textContent()).toMatch(/approval\.grant/);
+  }, 30_000);
 });
