@@ -15,6 +15,7 @@ import {
 import {
   type ChecksSummary,
   checkCounts,
+  compareMetrics,
   type EvaluateSummary,
   type IngestSummary,
   readChecks,
@@ -196,13 +197,13 @@ function productionLines(evaluate: EvaluateSummary): string[] {
   const title = `Production: v${champion.version ?? '?'}`;
   if (!champion.metrics)
     return [`${title} could not be compared${champion.note ? `: ${champion.note}` : ''}`];
-  const prod = champion.metrics;
-  const rows = orderMetrics([...Object.keys(evaluate.metrics), ...Object.keys(prod)]).map((n) => {
-    const a = evaluate.metrics[n];
-    const b = prod[n];
-    const delta = a !== undefined && b !== undefined ? Math.round((a - b) * 1e6) / 1e6 : undefined;
-    return [n, formatMetric(a), formatMetric(b), formatDelta(delta), verdict(n, delta)];
-  });
+  const rows = compareMetrics(evaluate).map((m) => [
+    m.name,
+    formatMetric(m.value),
+    formatMetric(m.production),
+    formatDelta(m.delta),
+    verdict(m.name, m.delta),
+  ]);
   const lines = [
     `${title} on the same holdout`,
     indent(table([['METRIC', 'THIS RUN', 'PRODUCTION', 'DELTA', ''], ...rows])),

@@ -35,7 +35,14 @@ import { detailsButton } from './links.ts';
 import { cancellation } from './run-message.ts';
 import { pipelineName, runPurpose } from './run-state.ts';
 import { thresholdLine } from './stage-report.ts';
-import { checkCounts, type EvaluateSummary, readChecks, readEvaluate, readIngest } from './summaries.ts';
+import {
+  checkCounts,
+  compareMetrics,
+  type EvaluateSummary,
+  readChecks,
+  readEvaluate,
+  readIngest,
+} from './summaries.ts';
 
 export const APPROVE_ACTION = 'run.approve';
 export const REJECT_ACTION = 'run.reject';
@@ -80,13 +87,13 @@ function metricsBlock(evaluate: EvaluateSummary): string {
       ? `${why}\n${textTable(['metric', 'this run'], rows, LIMITS.sectionText - why.length - 1)}`
       : why;
   }
-  const prod = champion.metrics;
-  const rows = orderMetrics([...names, ...Object.keys(prod)]).map((n) => {
-    const a = evaluate.metrics[n];
-    const b = prod[n];
-    const delta = a !== undefined && b !== undefined ? Math.round((a - b) * 1e6) / 1e6 : undefined;
-    return [n, formatMetric(a), formatMetric(b), formatDelta(delta), verdict(n, delta)];
-  });
+  const rows = compareMetrics(evaluate).map((m) => [
+    m.name,
+    formatMetric(m.value),
+    formatMetric(m.production),
+    formatDelta(m.delta),
+    verdict(m.name, m.delta),
+  ]);
   const title = `*This run vs production v${champion.version ?? '?'}*`;
   return `${title}\n${textTable(['metric', 'this run', 'production', 'Δ', ''], rows, LIMITS.sectionText - title.length - 1)}`;
 }

@@ -204,3 +204,27 @@ export function headlineMetric(
   const value = evaluate.metrics[name];
   return value === undefined ? undefined : { name, value };
 }
+
+export type MetricComparison = { name: string; value?: number; production?: number; delta?: number };
+
+/**
+ * This run's metrics beside production's on the same holdout, in display order, with
+ * `also` (threshold metrics, say) listed even where neither has a value. The delta is
+ * rounded to 6 places so a tie reads as one.
+ */
+export function compareMetrics(evaluate: EvaluateSummary, also: Iterable<string> = []): MetricComparison[] {
+  const prod = evaluate.champion?.metrics ?? {};
+  const names = orderMetrics(new Set([...Object.keys(evaluate.metrics), ...Object.keys(prod), ...also]));
+  return names.map((name) => {
+    const value = evaluate.metrics[name];
+    const production = prod[name];
+    return {
+      name,
+      ...(value !== undefined ? { value } : {}),
+      ...(production !== undefined ? { production } : {}),
+      ...(value !== undefined && production !== undefined
+        ? { delta: Math.round((value - production) * 1e6) / 1e6 }
+        : {}),
+    };
+  });
+}

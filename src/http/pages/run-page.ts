@@ -9,7 +9,6 @@ import {
   formatDelta,
   formatMetric,
   lowerIsBetter,
-  orderMetrics,
   verdict,
 } from '../../bot/views/format.ts';
 import { modelPath, runPath } from '../../bot/views/links.ts';
@@ -17,6 +16,7 @@ import { stageTitle, stateEmoji } from '../../bot/views/run-state.ts';
 import {
   type ChecksSummary,
   checkCounts,
+  compareMetrics,
   type EvaluateSummary,
   readChecks,
   readEvaluate,
@@ -140,17 +140,8 @@ function evidence(evaluate: EvaluateSummary | null): Html | null {
   if (!evaluate) return null;
   const champion = evaluate.champion;
   const thresholds = new Map(evaluate.thresholds.map((t) => [t.metric, t]));
-  const prod = champion?.metrics ?? {};
-  const names = orderMetrics(
-    new Set([...Object.keys(evaluate.metrics), ...Object.keys(prod), ...thresholds.keys()]),
-  );
-  const rows = names.map((name) => {
-    const value = evaluate.metrics[name] ?? thresholds.get(name)?.value ?? undefined;
-    const production = prod[name];
-    const delta =
-      value !== undefined && production !== undefined
-        ? Math.round((value - production) * 1e6) / 1e6
-        : undefined;
+  const rows = compareMetrics(evaluate, thresholds.keys()).map(({ name, production, delta, ...m }) => {
+    const value = m.value ?? thresholds.get(name)?.value ?? undefined;
     const t = thresholds.get(name);
     const limit = t ? `${lowerIsBetter(name) ? '≤' : '≥'} ${formatMetric(t.threshold)}` : '';
     const result = !t ? '' : value === undefined ? 'not measured' : t.passed ? '✓ met' : '✗ missed';
