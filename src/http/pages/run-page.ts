@@ -4,13 +4,7 @@
  * production's, the thresholds, the data checks, the dataset), the approval chart, the
  * audit trail with its actors, every stage attempt, and the exact spec the run used.
  */
-import {
-  formatCount,
-  formatDelta,
-  formatMetric,
-  lowerIsBetter,
-  verdict,
-} from '../../bot/views/format.ts';
+import { formatCount, formatDelta, formatMetric, lowerIsBetter, verdict } from '../../bot/views/format.ts';
 import { modelPath, runPath } from '../../bot/views/links.ts';
 import { stageTitle, stateEmoji } from '../../bot/views/run-state.ts';
 import {
