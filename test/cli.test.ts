@@ -10,6 +10,7 @@ import { loadConfig } from '../src/config.ts';
 import type { Database } from '../src/db/client.ts';
 import { runs, stageAttempts } from '../src/db/schema.ts';
 import { silentLogger } from '../src/log.ts';
+import { seedDataDir } from './helpers/database.ts';
 import { type EngineHarness, engineHarness } from './helpers/engine.ts';
 import { cli, eventually, PIPELINES } from './helpers/processes.ts';
 
@@ -22,6 +23,7 @@ describe('steward CLI without a server', () => {
     DATABASE_URL: '',
     STEWARD_ADMINS: 'bob',
   };
+  beforeAll(() => seedDataDir(dir));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('runs a pipeline with --wait up to the approval gate and shows its timeline with actors', async () => {
@@ -171,6 +173,7 @@ describe('steward show with the evidence for a decision', () => {
     STEWARD_LOG_LEVEL: 'silent',
   };
   beforeAll(async () => {
+    await seedDataDir(dir);
     const app = await openApp({ config: loadConfig(env), log: silentLogger, command: 'test' });
     try {
       for (const number of [1, 2]) {

@@ -9,7 +9,7 @@ import { openDatabase } from '../src/db/client.ts';
 import { datasets, modelVersions, stageAttempts } from '../src/db/schema.ts';
 import { silentLogger } from '../src/log.ts';
 import { unpackJson, unpackTable } from '../src/stages/data/serialize.ts';
-import { backends, type TestDatabase, testDatabase } from './helpers/database.ts';
+import { backends, seedDataDir, type TestDatabase, testDatabase } from './helpers/database.ts';
 import { asUser, cli } from './helpers/processes.ts';
 
 const PIPELINES = fileURLToPath(new URL('../pipelines', import.meta.url));
@@ -127,6 +127,7 @@ describe('bad input', () => {
   const specs = path.join(dir, 'pipelines');
   fs.mkdirSync(specs);
   const env = { STEWARD_DATA_DIR: path.join(dir, 'data'), STEWARD_PIPELINES_DIR: specs, DATABASE_URL: '' };
+  beforeAll(() => seedDataDir(env.STEWARD_DATA_DIR));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   async function runOn(name: string, csv: string, extra = ''): Promise<{ error: string; attempts: number }> {

@@ -99,7 +99,14 @@ describe.each(backends())('steward processes on %s', (backend) => {
   it('retries a stage whose worker was SIGKILLed mid-stage on another worker: attempt 2, one deployment', async () => {
     const { env, deployLog } = await setup();
     const first = await launchWorker(env);
-    const run = await startRun(env, 'demo', 'sleep_train=8000', `deploy_log=${deployLog}`);
+    // Only attempt 1 is slow: long enough to be killed mid-stage; attempt 2 finishes at once.
+    const run = await startRun(
+      env,
+      'demo',
+      'sleep_train=8000',
+      'sleepattempts_train=1',
+      `deploy_log=${deployLog}`,
+    );
     await eventually(
       async () => (await show(run, env)).attempts.some((a) => a.stage === 'train' && a.status === 'running'),
       30_000,
@@ -129,7 +136,8 @@ describe.each(backends())('steward processes on %s', (backend) => {
     const graceful = { ...env, STEWARD_SHUTDOWN_GRACE_SECONDS: '0.5' };
     // `strict` has retries: 0, so a single attempt counted as failed would fail the run.
     let worker = await launchWorker(graceful);
-    const run = await startRun(env, 'strict', 'sleep_train=5000');
+    // Attempts 1-3 are slow enough to be running at each SIGTERM; attempt 4 finishes at once.
+    const run = await startRun(env, 'strict', 'sleep_train=5000', 'sleepattempts_train=3');
     for (let restart = 1; restart <= 3; restart++) {
       await eventually(
         async () =>

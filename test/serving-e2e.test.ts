@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDataDir } from './helpers/database.ts';
 import { cli, eventually, kill, type Proc, serverUrlOf, waitUntilUp } from './helpers/processes.ts';
 import { spawnProduct } from './helpers/product.ts';
 
@@ -32,6 +33,7 @@ describe('serving a deployed model, while it is replaced and rolled back', () =>
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-serve-'));
     env = { STEWARD_DATA_DIR: path.join(dir, 'data'), PORT: '0', DATABASE_URL: '', STEWARD_CONSOLE: 'off' };
+    await seedDataDir(String(env.STEWARD_DATA_DIR));
     server = spawnProduct(['start'], env);
     await waitUntilUp(server, 60_000);
     base = serverUrlOf(env);

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserAvailable, collectPageErrors, launchBrowser, screenshot } from '../helpers/browser.ts';
+import { seedDataDir } from '../helpers/database.ts';
 import { eventually, kill, type Proc, serverUrlOf, show, waitUntilUp } from '../helpers/processes.ts';
 import { spawnProduct } from '../helpers/product.ts';
 
@@ -29,6 +30,7 @@ describe.runIf(browserAvailable())('the console in Chromium', () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-console-'));
     // The embedded database, also for the CLI the test reads runs with (whatever DATABASE_URL says).
     env = { STEWARD_DATA_DIR: path.join(dataDir, 'data'), PORT: '0', DATABASE_URL: '' };
+    await seedDataDir(String(env.STEWARD_DATA_DIR));
     server = spawnProduct(['start'], env);
     await waitUntilUp(server, 60_000);
     base = serverUrlOf(env);

@@ -22,6 +22,59 @@ const TEMPLATE = path.join(
   `steward-test-template-${process.env.STEWARD_TEST_RUN ?? 'local'}.tar.gz`,
 );
 
+/** The PGlite directory of a migrated data dir, made once per test run (see seedDataDir). */
+const TEMPLATE_PGDATA = path.join(
+  os.tmpdir(),
+  `steward-test-pgdata-${process.env.STEWARD_TEST_RUN ?? 'local'}`,
+);
+
+/** Where openDatabase keeps the embedded database inside a data dir. */
+const PGDATA = 'pgdata';
+
+let templatePgdata: Promise<void> | undefined;
+
+/**
+ * Fills the data dir `target` with a migrated database holding the job queue, as a first
+ * `steward` start on it would leave it: the database only, so the lock file and the local
+ * secret are still each data dir's own. The database is copied from a template that the
+ * real start-up path (open, migrate, job queue) makes once per test run.
+ */
+export async function seedDataDir(target: string): Promise<void> {
+  templatePgdata ??= makeTemplatePgdata();
+  await templatePgdata;
+  fs.mkdirSync(target, { recursive: true, mode: 0o700 });
+  fs.cpSync(TEMPLATE_PGDATA, path.join(target, PGDATA), {
+    recursive: true,
+    errorOnExist: true,
+    force: false,
+  });
+}
+
+async function makeTemplatePgdata(): Promise<void> {
+  if (fs.existsSync(TEMPLATE_PGDATA)) return;
+  // Made in a directory of its own and renamed into place whole: parallel test workers each
+  // make one, the first rename wins, and no one copies a half-made template.
+  const work = fs.mkdtempSync(`${TEMPLATE_PGDATA}.tmp-`);
+  try {
+    const database = await openDatabase({ dataDir: work, command: 'test', log: silentLogger });
+    try {
+      await migrateDatabase(database);
+      const jobs = await createJobQueue({ database, log: silentLogger, supervise: false });
+      await jobs.stop();
+    } finally {
+      await database.close();
+    }
+    try {
+      fs.renameSync(path.join(work, PGDATA), TEMPLATE_PGDATA);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+    }
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
 /**
  * A fresh, migrated database with the job queue installed. PGlite databases are restored
  * from a template tarball (initdb and the pg-boss schema take seconds; a restore ~0.5 s).

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { findLeaks, suiteLogDir } from './suite-logs.ts';
 
 /**
- * Gives this test run its own PGlite template file, removed at the end. At the end the
+ * Gives this test run its own PGlite templates (a tarball and a data dir), removed at the end. At the end the
  * logs of the whole run are searched for tokens, passwords and dataset bytes: finding one
  * fails the run.
  */
@@ -13,6 +13,7 @@ export default function setup() {
   process.env.STEWARD_TEST_RUN = id;
   return () => {
     fs.rmSync(path.join(os.tmpdir(), `steward-test-template-${id}.tar.gz`), { force: true });
+    fs.rmSync(path.join(os.tmpdir(), `steward-test-pgdata-${id}`), { recursive: true, force: true });
     const dir = suiteLogDir(id);
     const leaks = findLeaks(dir);
     if (leaks.length)

@@ -8,7 +8,7 @@ import { main } from '../../src/cli.ts';
 import { readLock } from '../../src/db/lock.ts';
 import { noStore } from '../../src/stages/store.ts';
 import type { RunDetail } from '../../src/workflows/run-service.ts';
-import { type Backend, type TestDatabase, testDatabase } from './database.ts';
+import { type Backend, seedDataDir, type TestDatabase, testDatabase } from './database.ts';
 import { keepLog } from './suite-logs.ts';
 
 const LAUNCHER = fileURLToPath(new URL('../fixtures/steward.ts', import.meta.url));
@@ -16,8 +16,9 @@ export const PIPELINES = fileURLToPath(new URL('../fixtures/pipelines', import.m
 const STAGES = new URL('../fixtures/test-stages.ts', import.meta.url);
 
 /**
- * The environment of a `steward` process test: a fresh data dir, the test pipelines, a
- * two-second lease, free ports, and on PostgreSQL a database of its own. `cleanup` removes both.
+ * The environment of a `steward` process test: a data dir of its own (on PGlite holding an
+ * already migrated database), the test pipelines, a two-second lease, free ports, and on
+ * PostgreSQL a database of its own. `cleanup` removes both.
  */
 export async function processEnv(
   backend: Backend,
@@ -38,6 +39,8 @@ export async function processEnv(
   if (backend === 'postgres') {
     db = await testDatabase('postgres');
     env.DATABASE_URL = db.url;
+  } else {
+    await seedDataDir(String(env.STEWARD_DATA_DIR));
   }
   return {
     env,

@@ -15,6 +15,7 @@ import { createMonitoring } from '../../src/workflows/monitoring.ts';
 import { createRoleService } from '../../src/workflows/role-service.ts';
 import { createRunService, type RunDetail } from '../../src/workflows/run-service.ts';
 import { API_TOKEN, rawRequest, startApi, type TestApi } from '../helpers/api.ts';
+import { seedDataDir } from '../helpers/database.ts';
 import { demoSpec, type EngineHarness, engineHarness } from '../helpers/engine.ts';
 import { signedHeaders, slashCommand, startFakeSlack } from '../helpers/fake-slack.ts';
 import { cli, PIPELINES } from '../helpers/processes.ts';
@@ -279,6 +280,7 @@ describe('who is acting', () => {
 describe('the CLI on the database', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-id-'));
   const env = { STEWARD_DATA_DIR: dir, STEWARD_PIPELINES_DIR: PIPELINES, DATABASE_URL: '' };
+  beforeAll(() => seedDataDir(dir));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('refuses --as steward, and acts as local otherwise', async () => {

@@ -12,7 +12,7 @@ import { createStageStore } from '../../src/stages/store.ts';
 import { createRunService, type RunService } from '../../src/workflows/run-service.ts';
 import { createThreadExecutor } from '../../src/workflows/stage-executor.ts';
 import { stages as testStages } from '../fixtures/test-stages.ts';
-import { backends } from '../helpers/database.ts';
+import { backends, seedDataDir } from '../helpers/database.ts';
 import { type EngineHarness, engineHarness } from '../helpers/engine.ts';
 import { cli } from '../helpers/processes.ts';
 
@@ -286,6 +286,7 @@ describe('steward run with bad params', () => {
     STEWARD_PIPELINES_DIR: pipelines,
     DATABASE_URL: '',
   };
+  beforeAll(() => seedDataDir(env.STEWARD_DATA_DIR));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('refuses oversized, mistyped and unknown params, and no run exists afterwards', async () => {

@@ -2,16 +2,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { silentLogger } from '../../src/log.ts';
+import { seedDataDir } from '../helpers/database.ts';
 import { churnModels, churnRows, registerVersions, setAlias } from '../helpers/models.ts';
 
 const PIPELINES = fileURLToPath(new URL('../../pipelines', import.meta.url));
 
 describe('serving in the app', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-serve-'));
+  beforeAll(() => seedDataDir(dir));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('serves from listen() on, with the app’s metrics, and writes the prediction log on close', async () => {
