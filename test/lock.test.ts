@@ -71,9 +71,13 @@ describe('data dir lock race', () => {
     });
     const contenders = [startContender(), startContender(), startContender()];
     await Promise.all(contenders.map((c) => c.isReady));
-    // Each trial gets its own dir and its own 250 ms slot; the holder lets go after 200 ms.
+    // Each trial gets its own dir and its own 250 ms slot; the holder lets go once all three
+    // have tried, so a contender that comes late under load cannot find the lock free.
     const t0 = Date.now() + 500;
-    const plan = trials.map((dir, i) => ({ dir, startAt: t0 + i * 250, endAt: t0 + i * 250 + 200 }));
+    const plan = {
+      contenders: contenders.length,
+      trials: trials.map((dir, i) => ({ dir, startAt: t0 + i * 250 })),
+    };
     for (const { child } of contenders) child.stdin.end(`${JSON.stringify(plan)}\n`);
     expect(await Promise.all(contenders.map((c) => c.exited))).toEqual([0, 0, 0]);
 
