@@ -146,6 +146,7 @@ export async function openApp(options: AppOptions): Promise<App> {
     intents,
     monitoring,
     log: log.child({ part }),
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
   });
   const queue = jobs;
   const bot = slackOn

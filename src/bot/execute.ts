@@ -11,6 +11,7 @@ import { STATES_OF_STATUS } from './commands/run-status.ts';
 import { promotedMessage, servingOfEntry, unchangedMessage } from './views/deployment.ts';
 import { driftReportMessage } from './views/drift-alert.ts';
 import { HISTORY_LINES, historyList } from './views/history.ts';
+import { type PageLinks, runPath } from './views/links.ts';
 import { helpMessage, modelsList, pipelinesList, refusal, runsList, whoamiMessage } from './views/lists.ts';
 import { runMessage } from './views/run-message.ts';
 
@@ -46,12 +47,15 @@ export function createCommandExecutor({
   monitoring,
   chat,
   log,
+  links = () => undefined,
 }: {
   service: RunService;
   roles: RoleService;
   monitoring: Pick<Monitoring, 'latest'>;
   chat: ChatPort;
   log: Logger;
+  /** How this surface links to a run's page. @default no links */
+  links?: PageLinks;
 }): CommandExecutor {
   const whisper = async (ctx: Pick<ChatContext, 'user' | 'channel'>, message: ChatMessage) => {
     await chat.postEphemeral(ctx.channel, ctx.user, message);
@@ -131,7 +135,11 @@ export function createCommandExecutor({
           }
           case 'run_status': {
             const detail = await service.show({ number: required(intent.run, 'a run number') });
-            return await whisper(ctx, runMessage(detail.run, { timeline: detail.timeline }));
+            const details = links(runPath(detail.run.number));
+            return await whisper(
+              ctx,
+              runMessage(detail.run, { timeline: detail.timeline, ...(details ? { details } : {}) }),
+            );
           }
           case 'start_run':
             await service.start({

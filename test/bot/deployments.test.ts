@@ -163,4 +163,21 @@ describe.each(backends())('deployments in chat on %s', (backend) => {
       /\*deploy\* v1 · run #\d+ · by \*alice\* · replaced v3 · ↩️ undone by a later rollback/,
     );
   }, 60_000);
+
+  it("status N answers with the run's message and a [Details] link to its page", async () => {
+    const [run] = await service.list({ pipeline: 'churn', limit: 1 });
+    const since = chat.calls.length;
+    await command('victor', `status ${run?.number}`);
+    const [answer] = chat.calls
+      .slice(since)
+      .flatMap((c) => (c.method === 'postEphemeral' ? [c.message] : []));
+    expect(allText({ blocks: answer?.blocks ?? [] })).toContain(`#${run?.number}`);
+    const buttons = (answer?.blocks ?? []).flatMap((b) => (b.type === 'actions' ? b.elements : []));
+    expect(buttons).toContainEqual(
+      expect.objectContaining({
+        text: expect.objectContaining({ text: 'Details' }),
+        url: `/runs/${run?.number}`,
+      }),
+    );
+  }, 60_000);
 });

@@ -17,6 +17,8 @@ export type ChatCore = {
   intents: IntentParser;
   monitoring: Monitoring;
   log: Logger;
+  /** Where Steward's pages are for the team, for [Details] links in Slack. */
+  publicUrl?: string;
 };
 
 /** What one handler is given: the core, and the chat port of the adapter the request came through. */

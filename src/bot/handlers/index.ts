@@ -2,6 +2,7 @@ import type { ChatPort } from '../chat.ts';
 import { createCommandExecutor } from '../execute.ts';
 import { APPROVE_ACTION } from '../views/approval-card.ts';
 import { CONFIRM_ACTION } from '../views/confirm-card.ts';
+import { pageLinks } from '../views/links.ts';
 import { REJECT_CALLBACK_ID, REJECT_REASON_ACTION, REJECT_REASON_BLOCK } from '../views/reject-modal.ts';
 import { actionHandler } from './action.ts';
 import { commandHandler } from './command.ts';
@@ -32,7 +33,7 @@ export function createChatHandlers(core: ChatCore, chat: ChatPort): ChatHandlers
   const deps: HandlerDeps = {
     ...core,
     chat,
-    executor: createCommandExecutor({ ...core, chat }),
+    executor: createCommandExecutor({ ...core, chat, links: pageLinks(chat.surface, core.publicUrl) }),
     pipelines: () => core.service.pipelines(),
   };
   const handlers = {
